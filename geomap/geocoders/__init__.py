@@ -1,0 +1,1 @@
+"""geopy-compatible geocoders: the local gazetteer, and the online fallback chain."""
