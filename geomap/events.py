@@ -141,7 +141,7 @@ def _actor_refs(sent: Sentence, actors: Sequence[Actor], prev_subject: tuple[str
                     continue
                 taken.append((m.start(), m.end()))
                 refs.append(_Ref(m.start(), m.end(), (a.name,), "name"))
-    for m in re.finditer(r"\bthe ((?:[A-Z][a-z]+ ){0,2}[a-z]+)\b", sent.text):
+    for m in re.finditer(r"\b[Tt]he ((?:[A-Z][a-z]+ ){0,2}[a-z]+)\b", sent.text):
         words = m.group(1).lower().split()
         if words[-1] not in PERSON_TITLES or any(s <= m.start() < e for s, e in taken):
             continue
@@ -311,6 +311,7 @@ def extract_events(
     prev_subject: tuple[str, ...] = ()
     prev_group: tuple[str, ...] = ()
     last_date: dt.date | None = None
+    last_stated: str | None = None
     stop_kinds = {"city", "landmark", "admin", "region", "country", "water"}
     for si, sent in enumerate(sentences):
         in_sent = [p for p in places if sent.start <= p.start < sent.end and p.resolved and p.kind in stop_kinds]
@@ -330,7 +331,7 @@ def extract_events(
                 continue
             seen_places.add(place.start)
             before = sent.text[max(0, tm.start() - 45) : tm.start()]
-            window = sent.text[max(0, tm.start() - 45) : min(len(sent.text), tm.end() + 25)]
+            window = sent.text[max(0, tm.start() - 45) : min(len(sent.text), tm.end() + 60)]
             if _HYPOTHETICAL.search(before) and not _PLANNED.search(before[-25:]):
                 continue  # "might supply", "could visit": not an event
             if _WOULD_CONDITIONAL.search(before):
@@ -351,6 +352,8 @@ def extract_events(
                 near = [r for r in refs if r.start < tm.start()]
                 if near:
                     names = list(near[-1].actors)
+                elif not refs and prev_subject:
+                    names = list(prev_subject)  # "A planned visit to X was called off": the story's protagonist
             if not names:
                 continue
             tmatch = _TIME.search(sent.text)
@@ -361,7 +364,7 @@ def extract_events(
                 order -= 1000.0
             if _PAST_PERFECT.search(sent.text):
                 order -= 1000.0
-            if status == "planned":
+            if status != "occurred":
                 order += 1000.0
             host = None
             if action == "host":
@@ -376,8 +379,11 @@ def extract_events(
                     cameo="036" if action == "meet" and status == "planned" else CAMEO.get(action),
                     country_code=place.country_code, geonameid=place.geonameid, parent_id=place.parent_id,
                     order=order, doc_id=doc_id,
+                    sort_date=date if expr or last_stated is None else last_stated,
                 )
             )
+            if expr and date:
+                last_stated = date
             if date and precision == "day":
                 last_date = dt.date.fromisoformat(date)
         if subject:

@@ -244,6 +244,8 @@ def _looks_korean_or_chinese(words: list[str]) -> bool:
 
 def _match_at(index: NameIndex, tokens: list[Token], text: str, i: int, j: int, maxw: int) -> tuple[int, str]:
     """Longest n-gram starting at token i (inside run [i, j)) that the index knows: (n, "place"|"demonym")."""
+    if not _is_cap(tokens[i]):
+        return 0, ""
     for n in range(min(maxw, j - i), 0, -1):
         last = tokens[i + n - 1]
         if not _is_cap(last):

@@ -19,7 +19,7 @@ def stop_order_key(e: Event) -> tuple:
     Events of one article without any date sort by their narrative ``order``;
     across articles the article date (carried in ``date``) comes first.
     """
-    return (e.date or "", e.order, e.doc_id or "", e.sentence_start, e.place_start)
+    return (e.sort_date or e.date or "", e.order, e.doc_id or "", e.sentence_start, e.place_start)
 
 
 def _same_place(a: Stop, b: Stop) -> bool:

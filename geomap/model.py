@@ -129,10 +129,13 @@ class Event:
     #: position of the event in narrative time (smaller is earlier) when dates tie
     order: float = 0.0
     doc_id: str | None = None
+    #: the date used to order events: the event's own when the text gives one, else the last stated date
+    sort_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["actors"] = list(self.actors)
+        d.pop("sort_date")
         return d
 
 

@@ -1,0 +1,89 @@
+from geomap.geoparse import find_mentions, find_people, tokenize
+from geomap.resolve import resolve_mentions
+
+
+def names(text, gaz):
+    return [m.name for m in find_mentions(text, gaz)]
+
+
+def resolved(text, gaz):
+    return resolve_mentions(find_mentions(text, gaz), gaz)
+
+
+def test_tokenize_keeps_hyphenated_names_and_cuts_possessives():
+    toks = tokenize("Russia’s Far East, Komsomolsk-on-Amur's plant")
+    assert [t.text for t in toks] == ["Russia", "Far", "East", "Komsomolsk-on-Amur", "plant"]
+    assert toks[0].start == 0 and toks[0].end == 6
+
+
+def test_people_are_found_with_titles_and_korean_names():
+    text = "Russian President Vladimir Putin met North Korean leader Kim Jong Un. Belarusian analyst Valery Karbalevich noted it."
+    found = [n for _, _, n in find_people(text)]
+    assert found == ["Vladimir Putin", "Kim Jong Un", "Valery Karbalevich"]
+
+
+def test_people_are_not_places(fake_gazetteer):
+    text = "Kim Jong Un met Putin in Sochi. Later Kim and Lukashenko spoke. Valery Karbalevich noted it."
+    assert names(text, fake_gazetteer) == ["Sochi"]
+
+
+def test_first_names_named_after_places_are_not_places(fake_gazetteer):
+    for text in [
+        "Chelsea Clinton said the talks went well.",
+        "Florence Pugh starred in the film.",
+        "Austin Butler won the award.",
+        "Sydney Sweeney arrived late.",
+        "Chelsea said she was tired.",
+    ]:
+        assert names(text, fake_gazetteer) == [], text
+    assert names("He flew to Sydney and then to Austin.", fake_gazetteer) == ["Sydney", "Austin"]
+
+
+def test_organisations_named_after_places_are_not_places(fake_gazetteer):
+    for text in [
+        "The Houston Chronicle reported the story.",
+        "Paris Saint-Germain won again.",
+        "He will visit the Russian Pacific Fleet warships.",
+    ]:
+        got = [p for p in resolved(text, fake_gazetteer) if p.kind != "demonym"]
+        assert got == [], text
+
+
+def test_multiword_hyphenated_and_possessive_names(fake_gazetteer):
+    text = "From New York City to Komsomolsk-on-Amur, via Russia’s Far East and North Korea."
+    assert names(text, fake_gazetteer) == ["New York City", "Komsomolsk-on-Amur", "Russia", "Far East", "North Korea"]
+
+
+def test_spelling_variants_resolve(fake_gazetteer):
+    for text, want in [("He went to Komsomolsk-na-Amure.", "Komsomolsk-on-Amur"), ("Talks in Kiev.", "Kyiv")]:
+        (p,) = resolved(text, fake_gazetteer)
+        assert p.resolved_name == want
+
+
+def test_landmark_phrase_resolves_to_the_landmark_not_a_village(fake_gazetteer):
+    (p, *_rest) = resolved("They met at the Vostochny spaceport in the Far East.", fake_gazetteer)
+    assert p.name == "Vostochny" and p.kind == "landmark"
+    assert abs(p.lat - 51.88) < 0.2 and abs(p.lon - 128.33) < 0.2
+
+
+def test_parent_container_picks_the_right_namesake(fake_gazetteer):
+    (paris, texas) = resolved("A storm hit Paris, Texas on Monday.", fake_gazetteer)
+    assert paris.country_code == "US" and texas.kind == "admin"
+    (paris_fr,) = resolved("A storm hit Paris on Monday.", fake_gazetteer)
+    assert paris_fr.country_code == "FR"
+
+
+def test_demonyms_are_country_references_with_their_own_kind(fake_gazetteer):
+    ps = resolved("The Belarusian and North Korean delegations arrived.", fake_gazetteer)
+    assert [(p.name, p.kind, p.country_code) for p in ps] == [
+        ("Belarusian", "demonym", "BY"),
+        ("North Korean", "demonym", "KP"),
+    ]
+
+
+def test_capital_standing_for_government_is_kept(fake_gazetteer):
+    assert names("Moscow said the talks were useful.", fake_gazetteer) == ["Moscow"]
+
+
+def test_sentence_initial_common_words_are_not_places(fake_gazetteer):
+    assert names("During the talks, nobody left. However, it rained.", fake_gazetteer) == []
