@@ -74,15 +74,26 @@ _SENT_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])|\n+")
 _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Sen|Rep|Gov|Pres|St|Mt|Ft|Jr|Sr|Prof|Capt|Sgt|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|U\.N|[A-Z])\.$")
 
 
+_DATELINE = re.compile(r"(?P<head>\s*[A-Z][A-Z .'\-]{1,40}(?:,[^:\n]{0,40}?)?(?:\s*\([^)\n]{1,30}\))?\s*[:\u2013\u2014-])\s+")
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split ``text`` into sentences with their character offsets.
 
     >>> [s.text for s in split_sentences("Putin met Kim. He left.\\nNext line")]
     ['Putin met Kim.', 'He left.', 'Next line']
+    >>> [s.text for s in split_sentences("MOSCOW: Putin met Kim.")]
+    ['MOSCOW:', 'Putin met Kim.']
     """
     out: list[Sentence] = []
     start = 0
+    dateline = _DATELINE.match(text)
+    if dateline:  # "MOSCOW:" or "WASHINGTON, Sept. 15 (Reuters) -" stands apart from the first sentence
+        _append(out, text, 0, dateline.end("head"))
+        start = dateline.end()
     for m in _SENT_END.finditer(text):
+        if m.start() < start:
+            continue
         chunk = text[start : m.start()]
         if "\n" not in m.group(0) and _ABBREV.search(chunk):
             continue
