@@ -157,9 +157,10 @@ def write_frame(gdf, path: str | Path, fmt: str | None = None, *, layer: str | N
         elif fmt == "gpkg":
             flat.to_file(tmp, layer=layer, driver="GPKG")
         elif fmt == "csv":
-            df = flat.copy()
-            df[df.geometry.name] = df.geometry.to_wkt()
-            df.to_csv(tmp, index=False)
+            # GDAL's CSV driver writes the geometry as a leading WKT column and the column types in a
+            # .csvt sidecar; geopandas.read_file(path, KEEP_GEOM_COLUMNS="NO") reads both back
+            flat.to_file(tmp, driver="CSV", GEOMETRY="AS_WKT", CREATE_CSVT="YES")
+            os.replace(tmp.with_suffix(".csvt"), target.with_suffix(".csvt"))
         else:
             flat.to_parquet(tmp, index=False)
     return target
