@@ -1,0 +1,168 @@
+"""The command-line contract, run as a user runs it: a subprocess per command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, ROOT
+
+EXPECTED = {  # name: (lat, lon) within 25 km
+    "Sochi": (43.60, 39.73),
+    "Vostochny": (51.88, 128.33),
+    "Komsomolsk-on-Amur": (50.55, 137.01),
+    "Vladivostok": (43.11, 131.87),
+    "Moscow": (55.75, 37.62),
+    "Minsk": (53.90, 27.57),
+}
+COUNTRIES = {"Belarus": "BY", "North Korea": "KP", "Russia": "RU", "Ukraine": "UA", "United States": "US"}
+
+
+def geomap(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GEOMAP_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "geomap", *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=300
+    )
+
+
+def km(a, b) -> float:
+    from geopy.distance import geodesic
+
+    return geodesic(a, b).km
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built(gazetteer):
+    """Build the index once before the subprocesses share it."""
+    return gazetteer
+
+
+@pytest.fixture(scope="module")
+def places_json():
+    r = geomap("places", str(EXAMPLE), "--format", "json")
+    assert r.returncode == 0, r.stderr.decode()
+    return json.loads(r.stdout)
+
+
+def test_places_contract(places_json):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    keys = {"name", "start", "end", "lat", "lon", "country_code", "kind", "geonameid", "resolved_name", "source", "confidence"}
+    starts = [p["start"] for p in places_json]
+    assert starts == sorted(starts)
+    for p in places_json:
+        assert keys <= set(p)
+        assert text[p["start"] : p["end"]] == p["name"]
+        assert p["kind"] in {"country", "admin", "city", "landmark", "region", "water", "demonym"}
+
+
+def test_example_places_resolve_within_25_km(places_json):
+    for name, where in EXPECTED.items():
+        hits = [p for p in places_json if p["name"] == name]
+        assert hits, f"{name} not found"
+        for p in hits:
+            assert km((p["lat"], p["lon"]), where) < 25, (name, p)
+
+
+def test_example_countries_have_the_right_codes(places_json):
+    for name, code in COUNTRIES.items():
+        hits = [p for p in places_json if p["name"] == name]
+        assert hits, name
+        assert all(p["kind"] == "country" and p["country_code"] == code for p in hits), hits
+
+
+def test_no_person_is_a_place(places_json):
+    people = {"Kim", "Putin", "Lukashenko", "Karbalevich", "Vladimir", "Alexander", "Valery", "Jong", "Un"}
+    assert not [p for p in places_json if set(p["name"].split()) & people]
+
+
+def test_itinerary_contract():
+    r = geomap("itinerary", str(EXAMPLE), "--format", "json")
+    assert r.returncode == 0, r.stderr.decode()
+    its = {it["actor"]: it for it in json.loads(r.stdout)}
+    kim = its["Kim Jong Un"]
+    assert [s["place"] for s in kim["stops"]] == ["Vostochny", "Komsomolsk-on-Amur", "Vladivostok"]
+    assert [s["status"] for s in kim["stops"]] == ["occurred", "occurred", "planned"]
+    assert all(set(s) >= {"place", "lat", "lon", "date", "status", "evidence"} for s in kim["stops"])
+    assert [(leg["from"], leg["to"]) for leg in kim["legs"]] == [("Vostochny", "Komsomolsk-on-Amur"), ("Komsomolsk-on-Amur", "Vladivostok")]
+    assert all(leg["km"] > 100 for leg in kim["legs"])
+
+
+def test_events_geojson_contract():
+    r = geomap("events", str(EXAMPLE), "--format", "geojson", "--date", "2023-09-15")
+    assert r.returncode == 0, r.stderr.decode()
+    fc = json.loads(r.stdout)
+    assert fc["type"] == "FeatureCollection"
+    props = [f["properties"] for f in fc["features"]]
+    assert all(f["geometry"]["type"] == "Point" for f in fc["features"])
+    for p in props:
+        assert {"event_id", "actors", "action", "place", "date", "status", "sentence"} <= set(p)
+        assert "2023-09-11" <= p["date"] <= "2023-09-17"
+    sochi = [p for p in props if p["place"] == "Sochi"]
+    assert sochi and sochi[0]["status"] == "occurred"
+    assert {"Vladimir Putin", "Alexander Lukashenko"} <= set(json.loads(sochi[0]["actors"]) if isinstance(sochi[0]["actors"], str) else sochi[0]["actors"])
+
+
+@pytest.mark.parametrize("query,where", [
+    ("Komsomolsk-na-Amure", (50.55, 137.01)),
+    ("Kiev", (50.45, 30.52)),
+    ("Kharkov", (49.99, 36.23)),
+    ("Владивосток", (43.11, 131.87)),
+])
+def test_geocode_spelling_variants(query, where):
+    r = geomap("geocode", query, "--json")
+    assert r.returncode == 0, r.stderr.decode()
+    got = json.loads(r.stdout)
+    assert km((got["lat"], got["lon"]), where) < 25
+
+
+def test_python_dash_m_and_map_file(tmp_path):
+    out = tmp_path / "map.html"
+    r = geomap("map", str(EXAMPLE), "-o", str(out))
+    assert r.returncode == 0, r.stderr.decode()
+    html = out.read_text(encoding="utf-8")
+    assert "Kim Jong Un" in html and "Vladivostok" in html
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"", "empty"),
+    (b"\x00\x01\x02\x03binary\x00", "binary"),
+    (b"Caf\xe9 in Krak\xf3w", "UTF-8"),
+    (None, "no such file"),
+])
+def test_bad_input_is_one_line_and_non_zero(tmp_path, content, words):
+    p = tmp_path / "article.txt"
+    if content is not None:
+        p.write_bytes(content)
+    for cmd in ("places", "map"):
+        r = geomap(cmd, str(p), "-o", str(tmp_path / "out.html")) if cmd == "map" else geomap(cmd, str(p))
+        err = r.stderr.decode().strip()
+        assert r.returncode != 0
+        assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err
+    assert not (tmp_path / "out.html").exists()
+
+
+def test_bad_date_is_one_line():
+    r = geomap("places", str(EXAMPLE), "--date", "15/09/2023")
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr.decode()
+
+
+def test_untrusted_text_is_inert_in_the_map(tmp_path):
+    art = tmp_path / "evil.txt"
+    art.write_text(
+        "President Vladimir Putin met <script>alert(1)</script> Alexander Lukashenko in Sochi. "
+        "Kim Jong Un arrived in Vladivostok <img src=x onerror=alert(2)> on Monday. "
+        "He then toured a factory in Komsomolsk-on-Amur.",
+        encoding="utf-8",
+    )
+    out = tmp_path / "evil.html"
+    r = geomap("map", str(art), "-o", str(out), "--offline")
+    assert r.returncode == 0, r.stderr.decode()
+    html = out.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "<img src=x onerror=alert(2)>" not in html
+    assert "onerror=alert(2)>" not in html
