@@ -398,9 +398,36 @@ def extract_events(
             prev_group = tuple(names_here)
         elif multi:
             prev_group = multi[-1]
-    events.sort(key=lambda e: (e.sentence_start, e.place_start))
+    events = _fold_subplaces(sorted(events, key=lambda e: (e.sentence_start, e.place_start)))
     prefix = f"{doc_id}:" if doc_id else ""
     return [_with_id(e, f"{prefix}e{i}") for i, e in enumerate(events, 1)]
+
+
+_SUBPLACE_KM = 30.0
+
+
+def _fold_subplaces(events: list[Event]) -> list[Event]:
+    """One event per visit: "arrive in Vladivostok, where he will visit the Pacific Fleet" is one stop.
+
+    An event at a landmark in the same sentence, with the same actors and status, within
+    a short distance of a city event, is folded into the city event.
+    """
+    from geopy.distance import geodesic
+
+    out: list[Event] = []
+    for e in events:
+        host = next(
+            (
+                o for o in out
+                if o.sentence_start == e.sentence_start and o.actors == e.actors and o.status == e.status
+                and e.geo_precision == 5 and (o.geo_precision or 0) < 5
+                and geodesic((o.lat, o.lon), (e.lat, e.lon)).km <= _SUBPLACE_KM
+            ),
+            None,
+        )
+        if host is None:
+            out.append(e)
+    return out
 
 
 def _with_id(e: Event, event_id: str) -> Event:

@@ -102,6 +102,14 @@ def test_events_geojson_contract():
     for p in props:
         assert {"event_id", "actors", "action", "place", "date", "status", "sentence"} <= set(p)
         assert "2023-09-11" <= p["date"] <= "2023-09-17"
+    actors = lambda p: set(json.loads(p["actors"]) if isinstance(p["actors"], str) else p["actors"])  # noqa: E731
+    assert [(actors(p), p["place"], p["status"]) for p in props] == [
+        ({"Vladimir Putin", "Alexander Lukashenko"}, "Sochi", "occurred"),
+        ({"Vladimir Putin", "Kim Jong Un"}, "Vostochny", "occurred"),
+        ({"Kim Jong Un"}, "Komsomolsk-on-Amur", "occurred"),
+        ({"Kim Jong Un"}, "Vladivostok", "planned"),
+    ]
+    assert not {p["place"] for p in props} & {"Ukraine", "United States", "Minsk", "North Korea"}
     sochi = [p for p in props if p["place"] == "Sochi"]
     assert sochi and sochi[0]["status"] == "occurred"
     assert {"Vladimir Putin", "Alexander Lukashenko"} <= set(json.loads(sochi[0]["actors"]) if isinstance(sochi[0]["actors"], str) else sochi[0]["actors"])
