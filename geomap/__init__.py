@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import Analysis, analyse, analyse_many, build_map, events, itinerary, open_gazetteer, places
 from .errors import ConfigError, GazetteerError, GeocoderServiceError, GeomapError, InputError, OutputError
 from .settings import Settings, from_env
 
@@ -34,6 +33,18 @@ __all__ = [
     "GeocoderServiceError",
     "OutputError",
 ]
+
+
+_LAZY = {"Analysis", "analyse", "analyse_many", "build_map", "events", "itinerary", "open_gazetteer", "places"}
+
+
+def __getattr__(name: str):
+    # the verbs pull in geopandas; importing them lazily keeps `import geomap.gazetteer` fast
+    if name in _LAZY:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'geomap' has no attribute {name!r}")
 
 
 def render_static(*args, **kwargs):
