@@ -1,0 +1,481 @@
+"""The persistent cache of online geocoding answers (SQLite).
+
+One file, shared by every process and thread that geocodes with the same
+settings. It holds two tables:
+
+``answers``
+    one row per (service, normalised query, options): a hit (the accepted
+    candidate) or a miss (the service answered "not found", or every answer
+    was rejected), each with an expiry. Service *failures* are never stored.
+``throttle``
+    one row per service: the earliest time (``time.time()``) at which the next
+    request may be sent, and until when a request in flight holds the service.
+    Taking and releasing it are ``IMMEDIATE`` transactions, so processes sharing
+    the file share the rate limit.
+
+The database runs in WAL mode; every write is one short transaction, so a
+process killed mid-write leaves the earlier entries intact and the file usable.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "cache.sqlite"
+>>> with GeocodeCache(path) as cache:
+...     cache.put("nominatim", "khasan", "{}", hit=False, reason="not found")
+...     cache.get("nominatim", "khasan", "{}").reason
+'not found'
+>>> cache_info(path)["misses"]
+1
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import random
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, OutputError
+
+__all__ = [
+    "HIT_TTL",
+    "MISS_TTL",
+    "CacheEntry",
+    "GeocodeCache",
+    "options_key",
+    "cache_info",
+    "cache_clear",
+    "cache_export",
+]
+
+log = logging.getLogger(__name__)
+
+#: Default lifetime of a cached hit, in seconds (90 days).
+HIT_TTL = 90 * 24 * 3600.0
+#: Default lifetime of a cached miss, in seconds (7 days).
+MISS_TTL = 7 * 24 * 3600.0
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    service    TEXT NOT NULL,
+    query      TEXT NOT NULL,
+    options    TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('hit', 'miss')),
+    query_text TEXT,
+    candidate  TEXT,
+    address    TEXT,
+    raw        TEXT,
+    reason     TEXT,
+    created    REAL NOT NULL,
+    expires    REAL NOT NULL,
+    PRIMARY KEY (service, query, options)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS answers_expires ON answers (expires);
+CREATE TABLE IF NOT EXISTS throttle (
+    service      TEXT PRIMARY KEY,
+    next_allowed REAL NOT NULL,
+    busy_until   REAL NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+"""
+_COLUMNS = ("service", "query", "options", "status", "query_text", "candidate", "address", "raw", "reason", "created", "expires")
+#: Seconds a connection waits for another process's write lock before failing.
+BUSY_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One stored answer. ``candidate`` and ``raw`` are decoded JSON (``None`` for a miss)."""
+
+    hit: bool
+    candidate: dict[str, Any] | None
+    address: str | None
+    raw: Any
+    reason: str | None
+    created: float
+    expires: float
+
+
+def options_key(options: Mapping[str, Any]) -> str:
+    """The canonical text of query options used in cache keys (sorted JSON, no spaces).
+
+    >>> options_key({"viewbox": None, "country_codes": ["ru"], "domain": "x"})
+    '{"country_codes":["ru"],"domain":"x"}'
+    """
+    clean = {k: v for k, v in options.items() if v is not None and v != [] and v != ()}
+    return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _connect(path: Path | str, *, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+    con.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    return con
+
+
+class GeocodeCache:
+    """Hits, misses and the per-service request clock, in one SQLite file.
+
+    Parameters
+    ----------
+    path
+        The SQLite file; its folder is created. ``":memory:"`` keeps everything in
+        this process (no sharing between processes).
+    hit_ttl, miss_ttl
+        Lifetimes in seconds of hits and misses (defaults :data:`HIT_TTL`, :data:`MISS_TTL`).
+    clock
+        Source of the current time (``time.time``); tests pass their own.
+
+    A file that is not a readable cache is renamed to ``<name>.corrupt`` and a
+    new one started; a folder that cannot be written falls back to an in-memory
+    cache. Both are logged as warnings: a broken cache never stops a run.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        hit_ttl: float = HIT_TTL,
+        miss_ttl: float = MISS_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.hit_ttl = float(hit_ttl)
+        self.miss_ttl = float(miss_ttl)
+        self.clock = clock
+        self._lock = threading.RLock()
+        self.path: Path | None = None if str(path) == ":memory:" else Path(path)
+        self._con = self._open()
+
+    # -- opening -----------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        if self.path is None:
+            return self._init(_connect(":memory:"))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self._init_retrying(self.path)
+        except sqlite3.DatabaseError as exc:
+            if not self.path.exists() or not any(w in str(exc) for w in ("not a database", "malformed", "schema")):
+                return self._memory_fallback(exc)
+            aside = self.path.with_name(self.path.name + ".corrupt")
+            log.warning("geocoding cache %s is unreadable (%s); moved to %s, starting a new one", self.path, exc, aside)
+            try:
+                os.replace(self.path, aside)
+                for suffix in ("-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                return self._init_retrying(self.path)
+            except (OSError, sqlite3.DatabaseError) as exc2:
+                return self._memory_fallback(exc2)
+        except OSError as exc:
+            return self._memory_fallback(exc)
+
+    @classmethod
+    def _init_retrying(cls, path: Path) -> sqlite3.Connection:
+        # Switching a new file to WAL while another process does the same can fail
+        # with "database is locked" at once, without waiting on the busy timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            con = _connect(path)
+            try:
+                return cls._init(con)
+            except sqlite3.OperationalError as exc:
+                con.close()
+                if not any(w in str(exc) for w in ("locked", "busy")) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + 0.04 * random.random())
+            except BaseException:
+                con.close()
+                raise
+
+    def _memory_fallback(self, exc: BaseException) -> sqlite3.Connection:
+        log.warning("geocoding cache %s cannot be used (%s); caching in memory for this run only", self.path, exc)
+        self.path = None
+        return self._init(_connect(":memory:"))
+
+    @staticmethod
+    def _init(con: sqlite3.Connection) -> sqlite3.Connection:
+        mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() not in ("wal", "memory"):
+            log.warning("geocoding cache: WAL mode unavailable (journal_mode=%s)", mode)
+        con.execute("PRAGMA synchronous = NORMAL")
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                con.execute(stmt)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return con
+
+    @property
+    def shared(self) -> bool:
+        """True when the cache lives in a file that other processes can share."""
+        return self.path is not None
+
+    # -- answers -------------------------------------------------------------------------------
+    def get(self, service: str, query: str, options: str, *, include_expired: bool = False) -> CacheEntry | None:
+        """The stored answer, or ``None`` when absent or expired."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT status, candidate, address, raw, reason, created, expires FROM answers"
+                " WHERE service = ? AND query = ? AND options = ?",
+                (service, query, options),
+            ).fetchone()
+        if row is None:
+            return None
+        status, cand, address, raw, reason, created, expires = row
+        if not include_expired and expires <= self.clock():
+            return None
+        return CacheEntry(
+            hit=status == "hit",
+            candidate=json.loads(cand) if cand else None,
+            address=address,
+            raw=json.loads(raw) if raw else None,
+            reason=reason,
+            created=created,
+            expires=expires,
+        )
+
+    def put(
+        self,
+        service: str,
+        query: str,
+        options: str,
+        *,
+        hit: bool,
+        candidate: Mapping[str, Any] | None = None,
+        address: str | None = None,
+        raw: Any = None,
+        reason: str | None = None,
+        query_text: str | None = None,
+        ttl: float | None = None,
+    ) -> None:
+        """Store (or replace) one answer in its own transaction."""
+        now = self.clock()
+        life = ttl if ttl is not None else (self.hit_ttl if hit else self.miss_ttl)
+        values = (
+            service, query, options, "hit" if hit else "miss", query_text,
+            json.dumps(dict(candidate), ensure_ascii=False) if candidate is not None else None,
+            address,
+            json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None,
+            reason, now, now + life,
+        )
+        with self._lock:
+            self._con.execute(f"INSERT OR REPLACE INTO answers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", values)
+
+    # -- the shared request clock ------------------------------------------------------------
+    def try_acquire(self, service: str, lease: float) -> float:
+        """Try to take the right to send one request to ``service`` now.
+
+        Returns ``0.0`` when taken (the service is then marked busy for at most
+        ``lease`` seconds, until :meth:`release`), else the seconds to wait before
+        trying again. Atomic across processes (``BEGIN IMMEDIATE``).
+        """
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._con.execute(
+                    "SELECT next_allowed, busy_until FROM throttle WHERE service = ?", (service,)
+                ).fetchone()
+                now = time.time()
+                next_allowed, busy_until = row if row else (0.0, 0.0)
+                if busy_until > now:
+                    wait = min(busy_until - now, 0.02)  # someone is mid-request: poll
+                elif next_allowed > now:
+                    wait = next_allowed - now
+                else:
+                    wait = 0.0
+                    self._con.execute(
+                        "INSERT OR REPLACE INTO throttle (service, next_allowed, busy_until) VALUES (?, ?, ?)",
+                        (service, next_allowed, now + lease),
+                    )
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+        return wait
+
+    def release(self, service: str, interval: float) -> None:
+        """End the current request: the next may start ``interval`` seconds from now (or later)."""
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.execute(
+                    "UPDATE throttle SET busy_until = 0, next_allowed = max(next_allowed, ?) WHERE service = ?",
+                    (time.time() + interval, service),
+                )
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+
+    def defer(self, service: str, until: float) -> None:
+        """Make sure no request to ``service`` starts before ``until`` (e.g. after ``Retry-After``)."""
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.execute(
+                    "INSERT INTO throttle (service, next_allowed, busy_until) VALUES (?, ?, 0)"
+                    " ON CONFLICT(service) DO UPDATE SET next_allowed = max(next_allowed, excluded.next_allowed)",
+                    (service, until),
+                )
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+
+    # -- housekeeping ----------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._con.close()
+            except sqlite3.Error:  # pragma: no cover - closing twice or after a fork
+                pass
+
+    def __enter__(self) -> "GeocodeCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- module-level maintenance verbs (used by ``geomap cache``) ------------------------------------
+def _open_existing(path: Path) -> sqlite3.Connection | None:
+    path = Path(path)
+    if not path.exists():
+        return None
+    con = _connect(path)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "answers" not in tables:
+        con.close()
+        raise ConfigError(f"{path} is not a geomap geocoding cache")
+    return con
+
+
+def cache_info(path: Path) -> dict[str, Any]:
+    """What the cache at ``path`` holds: counts of hits, misses and expired entries per service.
+
+    A missing file reports zero entries (and is not created).
+    """
+    path = Path(path)
+    info: dict[str, Any] = {"path": str(path), "exists": path.exists(), "entries": 0, "hits": 0, "misses": 0,
+                            "expired": 0, "services": {}, "size_bytes": 0}
+    con = _open_existing(path)
+    if con is None:
+        return info
+    try:
+        now = time.time()
+        for service, status, n, expired in con.execute(
+            "SELECT service, status, count(*), sum(expires <= ?) FROM answers GROUP BY service, status", (now,)
+        ):
+            info["entries"] += n
+            info["hits" if status == "hit" else "misses"] += n
+            info["expired"] += expired or 0
+            svc = info["services"].setdefault(service, {"hits": 0, "misses": 0})
+            svc["hits" if status == "hit" else "misses"] += n
+        oldest, newest = con.execute("SELECT min(created), max(created) FROM answers").fetchone()
+        info["oldest"] = _iso(oldest)
+        info["newest"] = _iso(newest)
+        info["journal_mode"] = con.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        con.close()
+    info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    return info
+
+
+def cache_clear(path: Path, *, expired_only: bool = False) -> int:
+    """Remove entries (all, or only expired ones); returns how many were removed."""
+    con = _open_existing(Path(path))
+    if con is None:
+        return 0
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        if expired_only:
+            n = con.execute("DELETE FROM answers WHERE expires <= ?", (time.time(),)).rowcount
+        else:
+            n = con.execute("DELETE FROM answers").rowcount
+        con.execute("COMMIT")
+        if not expired_only:
+            con.execute("VACUUM")
+        return n
+    finally:
+        con.close()
+
+
+def _rows(con: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    cur = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM answers ORDER BY service, query, options")
+    for row in cur:
+        d = dict(zip(_COLUMNS, row))
+        d["candidate"] = json.loads(d["candidate"]) if d["candidate"] else None
+        d["raw"] = json.loads(d["raw"]) if d["raw"] else None
+        d["created"] = _iso(d["created"])
+        d["expires"] = _iso(d["expires"])
+        yield d
+
+
+_CSV_COLUMNS = ("service", "query", "options", "status", "query_text", "name", "lat", "lon", "country_code",
+                "kind", "address", "reason", "created", "expires")
+
+
+def cache_export(path: Path, out: Path) -> int:
+    """Write every entry to ``out`` as JSON Lines (``.jsonl``) or CSV (``.csv``); returns the count.
+
+    The output appears atomically (written to a temporary file, then renamed).
+    """
+    out = Path(out)
+    fmt = out.suffix.lower()
+    if fmt not in (".jsonl", ".csv"):
+        raise ConfigError(f"cache export writes .jsonl or .csv, not {out.suffix or 'no suffix'!r}")
+    con = _open_existing(Path(path))
+    n = 0
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as exc:
+        if con is not None:
+            con.close()
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            rows = _rows(con) if con is not None else iter(())
+            if fmt == ".jsonl":
+                for d in rows:
+                    fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+                    n += 1
+            else:
+                w = csv.DictWriter(fh, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
+                w.writeheader()
+                for d in rows:
+                    c = d.pop("candidate") or {}
+                    w.writerow({**d, **{k: c.get(k) for k in ("name", "lat", "lon", "country_code", "kind")}})
+                    n += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise
+    finally:
+        if con is not None:
+            con.close()
+    return n
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
