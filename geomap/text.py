@@ -35,7 +35,7 @@ def normalize_name(name: str) -> str:
     'krakow'
     """
     s = unicodedata.normalize("NFKC", name).translate(_APOSTROPHES)
-    s = unidecode(s).lower()
+    s = unidecode(s).lower().replace(".", "")  # "U.S." = "US", "W.Va." = "WVa"
     s = _DASHES.sub(" ", s)
     s = _NON_WORD.sub(" ", s)
     s = s.replace("'", "")
