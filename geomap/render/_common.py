@@ -1,0 +1,358 @@
+"""Pieces shared by the interactive and the static maps: colours, escaping, popup text, the basemap.
+
+Everything here is pure except :func:`countries`, which reads the shipped basemap once.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import LineString, MultiLineString
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import OutputError
+
+__all__ = [
+    "STATUS_COLORS",
+    "ACTOR_COLORS",
+    "COUNTRY_FILL",
+    "BASEMAP_PATH",
+    "countries",
+    "esc",
+    "highlight",
+    "actor_color",
+    "stop_popup",
+    "stop_tooltip",
+    "event_fields",
+    "event_popup",
+    "event_tooltip",
+    "place_popup",
+    "is_empty",
+    "wants_shift",
+    "line_parts",
+    "mercator_bearing",
+    "leg_midpoint",
+    "to_js",
+    "atomic_target",
+]
+
+#: marker colour of each status (stops and events), also used by the legend
+STATUS_COLORS: dict[str, str] = {
+    "occurred": "#c62828",
+    "planned": "#ef6c00",
+    "cancelled": "#8a8a8a",
+}
+#: route colours, one per actor in order of appearance
+ACTOR_COLORS: tuple[str, ...] = (
+    "#1f4e9c", "#6a1b9a", "#00796b", "#ad1457", "#5d4037", "#283593", "#2e7d32", "#c2185b",
+)
+COUNTRY_FILL = "#f6c945"
+LAND_FILL = "#e4e2dc"
+LAND_EDGE = "#b5b2aa"
+SEA_FILL = "#cfe3ef"
+
+BASEMAP_PATH = Path(__file__).resolve().parent.parent / "data" / "countries.geojson"
+
+
+@lru_cache(maxsize=1)
+def _countries_cached(path: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(path)
+
+
+def countries(path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """The shipped country polygons (Natural Earth admin-0), columns ``iso_a2``, ``name``, geometry.
+
+    >>> world = countries()
+    >>> bool((world["iso_a2"] == "UA").any())
+    True
+    """
+    return _countries_cached(str(path or BASEMAP_PATH)).copy()
+
+
+def esc(text: Any) -> str:
+    """HTML-escape untrusted text, so it is inert in HTML, JS template strings and Jinja templates.
+
+    >>> esc('<img src=x onerror=alert(1)> `${x}`')
+    '&lt;img src=x onerror=alert(1)&gt; &#96;&#36;&#123;x&#125;&#96;'
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    out = html.escape(str(text), quote=True)
+    for ch, entity in (("`", "&#96;"), ("$", "&#36;"), ("\\", "&#92;"), ("{", "&#123;"), ("}", "&#125;")):
+        out = out.replace(ch, entity)
+    return out
+
+
+def is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple)) else len(value) == 0
+    except (TypeError, ValueError):
+        return False
+
+
+def highlight(sentence: Any, place: Any, start: int | None = None, end: int | None = None) -> str:
+    """Escape ``sentence`` and wrap the place name in ``<mark>``.
+
+    ``start``/``end`` are offsets of the place inside the sentence when known; otherwise the
+    first case-insensitive occurrence of ``place`` is marked.
+
+    >>> highlight("Putin met <b>Lukashenko</b> in Sochi.", "Sochi")
+    'Putin met &lt;b&gt;Lukashenko&lt;/b&gt; in <mark>Sochi</mark>.'
+    """
+    if is_empty(sentence):
+        return ""
+    s = str(sentence)
+    if start is None or end is None or not (0 <= start < end <= len(s)):
+        start = end = None
+        if not is_empty(place):
+            m = re.search(re.escape(str(place)), s, flags=re.IGNORECASE)
+            if m:
+                start, end = m.span()
+    if start is None or end is None:
+        return esc(s)
+    return f"{esc(s[:start])}<mark>{esc(s[start:end])}</mark>{esc(s[end:])}"
+
+
+def actor_color(index: int) -> str:
+    return ACTOR_COLORS[index % len(ACTOR_COLORS)]
+
+
+def _actors(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(a) for a in value)
+    if is_empty(value):
+        return ""
+    try:  # a numpy array from a parquet round trip
+        return ", ".join(str(a) for a in list(value))
+    except TypeError:
+        return str(value)
+
+
+def _rows(pairs: list[tuple[str, Any]]) -> str:
+    cells = [
+        f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in pairs if v not in ("", None)
+    ]
+    return f"<table class=\"geomap-table\">{''.join(cells)}</table>" if cells else ""
+
+
+def _status(value: Any) -> str:
+    s = "" if is_empty(value) else str(value)
+    return f'<span class="geomap-status geomap-{esc(s)}">{esc(s)}</span>' if s else ""
+
+
+def stop_popup(row: Any) -> str:
+    """Popup HTML of one ``stops`` row: place, actor, action, date, status, evidence."""
+    title = f"{esc(row['seq'])}. {esc(row['place'])}"
+    table = _rows([
+        ("Actor", esc(row.get("actor"))),
+        ("Action", esc(row.get("action"))),
+        ("Date", esc(row.get("date"))),
+        ("Status", _status(row.get("status"))),
+    ])
+    quote = highlight(row.get("evidence"), row.get("place"))
+    quote = f"<blockquote class=\"geomap-evidence\">{quote}</blockquote>" if quote else ""
+    return f"<div class=\"geomap-popup\"><h4>{title}</h4>{table}{quote}</div>"
+
+
+def stop_tooltip(row: Any) -> str:
+    bits = [esc(row.get("actor")), esc(row.get("action")), esc(row.get("date")), esc(row.get("status"))]
+    detail = " · ".join(b for b in bits if b)
+    return f"<b>{esc(row['seq'])}. {esc(row['place'])}</b><br>{detail}"
+
+
+def _event_offsets(row: Any) -> tuple[int | None, int | None]:
+    try:
+        s0 = int(row.get("sentence_start") or 0)
+        a, b = int(row.get("place_start")), int(row.get("place_end"))
+    except (TypeError, ValueError):
+        return None, None
+    if a < 0 or b <= a:
+        return None, None
+    a, b = a - s0, b - s0
+    sentence = row.get("sentence")
+    if is_empty(sentence) or not (0 <= a < b <= len(str(sentence))):
+        return None, None
+    return a, b
+
+
+def event_fields(row: Any) -> dict[str, str]:
+    """The escaped pieces of an event popup: place, actors, action, date, status, marked sentence.
+
+    The bulk event layer ships these per feature and assembles the popup in the browser
+    (``geomap.eventsLayer``) exactly as :func:`event_popup` does here.
+    """
+    actors = _actors(row.get("actors"))
+    a, b = _event_offsets(row)
+    status = "" if is_empty(row.get("status")) else str(row.get("status"))
+    return {
+        "pl": esc(row.get("place")),
+        "a": esc(actors),
+        "ac": esc(row.get("action")),
+        "d": esc(row.get("date")),
+        "s": esc(status),
+        "q": highlight(row.get("sentence"), row.get("place"), a, b),
+    }
+
+
+def event_popup(row: Any) -> str:
+    """Popup HTML of one ``events`` row (every value escaped, the place marked in the sentence)."""
+    f = event_fields(row)
+    head = " ".join(x for x in (f["a"], f["ac"]) if x) or "Event"
+    status = f'<span class="geomap-status geomap-{f["s"]}">{f["s"]}</span>' if f["s"] else ""
+    table = _rows([("Place", f["pl"]), ("Actors", f["a"]), ("Action", f["ac"]), ("Date", f["d"]), ("Status", status)])
+    quote = f"<blockquote class=\"geomap-evidence\">{f['q']}</blockquote>" if f["q"] else ""
+    return f"<div class=\"geomap-popup\"><h4>{head}</h4>{table}{quote}</div>"
+
+
+def event_tooltip(row: Any) -> str:
+    f = event_fields(row)
+    bits = [f["a"], f["ac"], f["d"], f["s"]]
+    return f"<b>{f['pl']}</b><br>{' · '.join(b for b in bits if b)}"
+
+
+def place_popup(row: Any) -> str:
+    resolved = row.get("resolved_name")
+    table = _rows([
+        ("Resolved as", esc(resolved) if not is_empty(resolved) and resolved != row.get("name") else ""),
+        ("Kind", esc(row.get("kind"))),
+        ("Country", esc(row.get("country_code"))),
+        ("Source", esc(row.get("source"))),
+    ])
+    return f"<div class=\"geomap-popup\"><h4>{esc(row.get('name'))}</h4>{table}</div>"
+
+
+# --- geometry helpers -------------------------------------------------------------------------
+
+def wants_shift(lons: list[float]) -> bool:
+    """True when the data is more compact with longitudes in [0, 360) (it straddles the antimeridian).
+
+    >>> wants_shift([170.0, -170.0])
+    True
+    >>> wants_shift([30.0, 130.0])
+    False
+    """
+    if not lons:
+        return False
+    span = max(lons) - min(lons)
+    shifted = [x + 360 if x < 0 else x for x in lons]
+    return max(shifted) - min(shifted) + 1e-9 < span
+
+
+def line_parts(geom: BaseGeometry | None, shift: bool = False) -> list[list[tuple[float, float]]]:
+    """(lon, lat) vertex lists of a leg; with ``shift`` a line split at the antimeridian is rejoined.
+
+    >>> line_parts(MultiLineString([[(170, 0), (180, 1)], [(-180, 1), (-170, 2)]]), shift=True)
+    [[(170.0, 0.0), (180.0, 1.0), (180.0, 1.0), (190.0, 2.0)]]
+    """
+    if geom is None or geom.is_empty:
+        return []
+    lines = list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]
+    parts = [[(float(x), float(y)) for x, y, *_ in ln.coords] for ln in lines if isinstance(ln, LineString)]
+    if not shift:
+        return parts
+    joined: list[tuple[float, float]] = []
+    for part in parts:
+        joined.extend((x + 360 if x < 0 else x, y) for x, y in part)
+    return [joined] if joined else []
+
+
+def _merc_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
+
+def mercator_bearing(p: tuple[float, float], q: tuple[float, float]) -> float:
+    """Screen angle (degrees clockwise from up) of the direction p -> q on a Web Mercator map.
+
+    >>> round(mercator_bearing((0, 0), (1, 0)))
+    90
+    """
+    dx = q[0] - p[0]
+    dy = _merc_y(q[1]) - _merc_y(p[1])
+    return math.degrees(math.atan2(dx, dy)) % 360
+
+
+def leg_midpoint(parts: list[list[tuple[float, float]]]) -> tuple[tuple[float, float], float] | None:
+    """The midpoint of the longest part of a leg and the direction of travel there."""
+    parts = [p for p in parts if len(p) >= 2]
+    if not parts:
+        return None
+    line = LineString(max(parts, key=lambda p: LineString(p).length))
+    if line.length == 0:
+        return None
+    mid = line.interpolate(0.5, normalized=True)
+    a = line.interpolate(0.45, normalized=True)
+    b = line.interpolate(0.55, normalized=True)
+    return (mid.x, mid.y), mercator_bearing((a.x, a.y), (b.x, b.y))
+
+
+def to_js(obj: Any) -> str:
+    """JSON for embedding in a ``<script>``: ``<``, ``>``, ``&``, ``'`` and Jinja openers are escaped.
+
+    >>> print(to_js({"t": "</script>{{x}}"}))
+    {"t": "\\u003c/script\\u003e\\u007b{x}}"}
+    """
+    text = re.sub(r"\{(?=[{%#])", r"\\u007b", json.dumps(obj, ensure_ascii=False))
+    return (
+        text
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _file_mode(target: Path) -> int:
+    """The mode an ordinary new file would get (mkstemp's files are private), or the old file's."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextmanager
+def atomic_target(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+
+    Any ``OSError`` becomes :class:`geomap.errors.OutputError`.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, _file_mode(target))
+        os.replace(tmp_path, target)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
