@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -29,7 +30,49 @@ class CandidateSource(Protocol):
 _KIND_PRIOR = {"country": 9.0, "admin": 6.0, "region": 5.5, "water": 5.0, "landmark": 3.0, "city": 1.0}
 
 
-def score_candidate(c: Candidate, m: Mention, focus: Counter[str], parent: Candidate | None) -> float:
+@dataclass(frozen=True)
+class Focus:
+    """Where a document is about: shares of its countries and first-level regions, and its anchor points."""
+
+    countries: dict[str, float]
+    admin1: dict[tuple[str, str], float]
+    anchors: tuple[tuple[float, float], ...] = ()
+
+    @classmethod
+    def empty(cls) -> "Focus":
+        return cls({}, {})
+
+
+@dataclass
+class _Evidence:
+    """Focus evidence per name, so that a name is scored on what the *other* names say."""
+
+    countries: dict[str, Counter] = field(default_factory=dict)
+    admin1: dict[str, Counter] = field(default_factory=dict)
+    anchors: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    def focus_without(self, name: str) -> Focus:
+        countries: Counter = Counter()
+        admin1: Counter = Counter()
+        anchors: list[tuple[float, float]] = []
+        for n, c in self.countries.items():
+            if n != name:
+                countries.update(c)
+        for n, c in self.admin1.items():
+            if n != name:
+                admin1.update(c)
+        for n, pts in self.anchors.items():
+            if n != name:
+                anchors.extend(pts)
+        tc, ta = sum(countries.values()), sum(admin1.values())
+        return Focus(
+            {k: v / tc for k, v in countries.items()} if tc else {},
+            {k: v / ta for k, v in admin1.items()} if ta >= 1.0 else {},
+            tuple(anchors[:50]),
+        )
+
+
+def score_candidate(c: Candidate, m: Mention, focus: Focus, parent: Candidate | None) -> float:
     """A log-scale plausibility score of candidate ``c`` for mention ``m``; higher is better."""
     score = _KIND_PRIOR.get(c.kind, 1.0)
     if c.kind == "city":
@@ -45,9 +88,13 @@ def score_candidate(c: Candidate, m: Mention, focus: Counter[str], parent: Candi
             score += 6.0
         elif m.hint == "landmark" and c.kind != "landmark":
             score -= 2.0
-    total = sum(focus.values())
-    if total and c.country_code:
-        score += 4.0 * focus.get(c.country_code, 0) / total
+    if c.country_code:
+        score += 5.0 * focus.countries.get(c.country_code, 0.0)
+        if c.admin1 and c.kind != "admin" or c.feature_code == "ADM2":
+            score += 5.0 * focus.admin1.get((c.country_code, c.admin1 or ""), 0.0)
+    if focus.anchors and c.kind in ("city", "landmark", "admin"):
+        near = min(_km(c.lat, c.lon, a, b) for a, b in focus.anchors)
+        score += 2.0 if near < 50 else 1.0 if near < 200 else 0.0
     if parent is not None:
         if parent.kind == "country" and c.country_code == parent.country_code:
             score += 6.0
@@ -56,6 +103,12 @@ def score_candidate(c: Candidate, m: Mention, focus: Counter[str], parent: Candi
         elif c.country_code != parent.country_code:
             score -= 3.0
     return score
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 12742.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _candidates(index: CandidateSource, m: Mention) -> list[Candidate]:
@@ -80,22 +133,23 @@ def _candidates(index: CandidateSource, m: Mention) -> list[Candidate]:
     return found
 
 
-def _focus(cands: Sequence[list[Candidate]], mentions: Sequence[Mention]) -> Counter[str]:
-    """The document's focus countries: countries named, demonyms, and clear-cut big places."""
-    focus: Counter[str] = Counter()
-    for m, cs in zip(mentions, cands):
-        if not cs:
+def _evidence(mentions: Sequence[Mention], picks: Sequence[tuple[Candidate, float] | None]) -> _Evidence:
+    """What a first reading says about the document's countries, regions and anchor points."""
+    ev = _Evidence()
+    for m, got in zip(mentions, picks):
+        if got is None:
             continue
-        top = max(cs, key=lambda c: (_KIND_PRIOR.get(c.kind, 1.0), c.population))
-        if m.hint == "demonym" or top.kind == "country":
-            if top.country_code:
-                focus[top.country_code] += 2 if top.kind == "country" and m.hint != "demonym" else 1
-        elif len({c.country_code for c in cs}) == 1 and cs[0].country_code:
-            focus[cs[0].country_code] += 1
-        elif top.population >= 1_000_000 and cs[0].country_code:
-            focus[top.country_code or ""] += 0.5
-    focus.pop("", None)
-    return focus
+        c, conf = got
+        if not c.country_code:
+            continue
+        name = normalize_name(m.name)
+        w = conf if c.kind != "country" else 0.5 * conf
+        ev.countries.setdefault(name, Counter())[c.country_code] += w
+        if c.admin1 and c.kind in ("city", "admin", "landmark"):
+            ev.admin1.setdefault(name, Counter())[(c.country_code, c.admin1)] += conf
+        if (c.kind in ("city", "landmark") or c.feature_code == "ADM2") and conf >= 0.9:
+            ev.anchors.setdefault(name, []).append((c.lat, c.lon))
+    return ev
 
 
 def resolve_mentions(
@@ -106,16 +160,54 @@ def resolve_mentions(
     doc_id: str | None = None,
     context_text: str | None = None,
 ) -> list[Place]:
-    """Resolve every mention to a :class:`Place` (unresolved ones keep lat/lon ``None``)."""
+    """Resolve every mention to a :class:`Place` (unresolved ones keep lat/lon ``None``).
+
+    Two readings: the first with priors alone gives the document's focus (countries,
+    first-level regions, anchor points); the second scores again with that focus.
+    A name takes one referent per document, the one of its most specific mention
+    ("Paris, Texas" makes every later "Paris" the Texan one).
+    """
     cands = [_candidates(index, m) for m in mentions]
-    focus = _focus(cands, mentions)
+    first = _pick_all(mentions, cands, index, lambda name: Focus.empty())
+    evidence = _evidence(mentions, first)
+    picks = _pick_all(mentions, cands, index, evidence.focus_without)
+    focus = evidence.focus_without("")
+
+    # one referent per name: the mention with a parent or cue word, else the most confident one
+    referent: dict[str, tuple[Candidate, float]] = {}
+    for m, got in sorted(zip(mentions, picks), key=lambda t: (t[0].parent is None and t[0].hint is None, -(t[1][1] if t[1] else 0))):
+        if got is not None and m.hint != "demonym":
+            referent.setdefault(normalize_name(m.name), got)
+    places: list[Place] = []
+    focus_codes = sorted(focus.countries, key=lambda k: -focus.countries[k])[:3]
+    for m, got in zip(mentions, picks):
+        if got is not None and m.hint is None and m.parent is None:
+            got = referent.get(normalize_name(m.name), got)
+        if got is None:
+            places.append(_unresolved_or_fallback(m, fallback, focus_codes, doc_id))
+            continue
+        c, conf = got
+        places.append(
+            Place(
+                name=m.name, start=m.start, end=m.end, lat=c.lat, lon=c.lon,
+                country_code=c.country_code, kind="demonym" if m.hint == "demonym" else c.kind,
+                geonameid=c.geonameid, resolved_name=c.name, source=c.source, confidence=conf,
+                service=c.service, population=c.population, parent_id=c.parent_id, doc_id=doc_id,
+            )
+        )
+    return places
+
+
+def _pick_all(
+    mentions: Sequence[Mention], cands: Sequence[list[Candidate]], index: CandidateSource, focus_for: Any
+) -> list[tuple[Candidate, float] | None]:
     by_name = {normalize_name(m.name): (m, cs) for m, cs in zip(mentions, cands)}
-    chosen: dict[str, tuple[Candidate, float]] = {}
+    memo: dict[str, tuple[Candidate, float] | None] = {}
 
     def pick(m: Mention, cs: list[Candidate], depth: int = 0) -> tuple[Candidate, float] | None:
-        key = normalize_name(m.query or m.name) + "|" + (m.hint or "") + "|" + normalize_name(m.parent or "")
-        if key in chosen:
-            return chosen[key]
+        key = "|".join((normalize_name(m.query or m.name), m.hint or "", normalize_name(m.parent or "")))
+        if key in memo:
+            return memo[key]
         if not cs:
             return None
         parent = None
@@ -127,39 +219,14 @@ def resolve_mentions(
             else:
                 pcs = index.lookup(m.parent, limit=5)
                 parent = pcs[0] if pcs else None
+        focus = focus_for(normalize_name(m.name))
         scored = sorted(((score_candidate(c, m, focus, parent), c) for c in cs), key=lambda t: -t[0])
         best_score, best = scored[0]
         z = sum(math.exp(s - best_score) for s, _ in scored[:10])
-        conf = round(1.0 / z, 3)
-        chosen[key] = (best, conf)
-        return chosen[key]
+        memo[key] = (best, round(1.0 / z, 3))
+        return memo[key]
 
-    # one referent per name: a later "Vostochny" takes the referent of an earlier "Vostochny spaceport"
-    referent: dict[str, tuple[Candidate, float]] = {}
-    places: list[Place] = []
-    focus_codes = [c for c, _ in focus.most_common(3)]
-    for m, cs in zip(mentions, cands):
-        got = pick(m, cs)
-        nkey = normalize_name(m.name)
-        if got is not None and m.hint is None and nkey in referent:
-            prev = referent[nkey]
-            if prev[0].kind == "landmark" or prev[1] > got[1]:
-                got = prev
-        if got is not None:
-            referent.setdefault(nkey, got)
-            c, conf = got
-            kind = "demonym" if m.hint == "demonym" else c.kind
-            places.append(
-                Place(
-                    name=m.name, start=m.start, end=m.end, lat=c.lat, lon=c.lon,
-                    country_code=c.country_code, kind=kind, geonameid=c.geonameid,
-                    resolved_name=c.name, source=c.source, confidence=conf, service=c.service,
-                    population=c.population, parent_id=c.parent_id, doc_id=doc_id,
-                )
-            )
-            continue
-        places.append(_unresolved_or_fallback(m, fallback, focus_codes, doc_id))
-    return places
+    return [pick(m, cs) for m, cs in zip(mentions, cands)]
 
 
 def _unresolved_or_fallback(m: Mention, fallback: Any | None, focus_codes: list[str], doc_id: str | None) -> Place:
