@@ -27,7 +27,8 @@ class CandidateSource(Protocol):
     def demonym(self, word: str) -> Candidate | None: ...
 
 
-_KIND_PRIOR = {"country": 9.0, "admin": 6.0, "region": 5.5, "water": 5.0, "landmark": 3.0, "city": 1.0}
+_KIND_PRIOR = {"country": 14.0, "admin": 8.0, "region": 10.0, "water": 9.0, "landmark": 3.0, "city": 1.0}
+_MAX_CITY_FOCUS = 8.0
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,18 @@ class _Evidence:
         )
 
 
-def score_candidate(c: Candidate, m: Mention, focus: Focus, parent: Candidate | None) -> float:
-    """A log-scale plausibility score of candidate ``c`` for mention ``m``; higher is better."""
+def score_candidate(
+    c: Candidate, m: Mention, focus: Focus, parent: Candidate | None, capital_named: bool = False
+) -> float:
+    """A log-scale plausibility score of candidate ``c`` for mention ``m``; higher is better.
+
+    ``capital_named``: a national capital among the candidates bears exactly this name ("Washington").
+    """
     score = _KIND_PRIOR.get(c.kind, 1.0)
     if c.kind == "city":
         score += math.log10(c.population + 10)
         if c.feature_code == "PPLC":
-            score += 2.5
+            score += 4.0
     elif c.kind in ("admin", "landmark"):
         score += 0.3 * math.log10(c.population + 10)
     if c.match != "name":
@@ -88,13 +94,18 @@ def score_candidate(c: Candidate, m: Mention, focus: Focus, parent: Candidate | 
             score += 6.0
         elif m.hint == "landmark" and c.kind != "landmark":
             score -= 2.0
+    if c.kind in ("country", "admin", "region", "water") and normalize_name(c.name) == normalize_name(m.name):
+        if not (c.kind == "admin" and capital_named):
+            score += 4.0  # the entry's own name, not one of its alternate names (a capital's name is the capital's)
+    bonus = 0.0
     if c.country_code:
-        score += 5.0 * focus.countries.get(c.country_code, 0.0)
+        bonus += 5.0 * focus.countries.get(c.country_code, 0.0)
         if c.admin1 and c.kind != "admin" or c.feature_code == "ADM2":
-            score += 5.0 * focus.admin1.get((c.country_code, c.admin1 or ""), 0.0)
+            bonus += 5.0 * focus.admin1.get((c.country_code, c.admin1 or ""), 0.0)
     if focus.anchors and c.kind in ("city", "landmark", "admin"):
         near = min(_km(c.lat, c.lon, a, b) for a, b in focus.anchors)
-        score += 2.0 if near < 50 else 1.0 if near < 200 else 0.0
+        bonus += 2.0 if near < 50 else 1.0 if near < 200 else 0.0
+    score += min(bonus, _MAX_CITY_FOCUS) if c.kind in ("city", "landmark") else bonus
     if parent is not None:
         if parent.kind == "country" and c.country_code == parent.country_code:
             score += 6.0
@@ -220,7 +231,9 @@ def _pick_all(
                 pcs = index.lookup(m.parent, limit=5)
                 parent = pcs[0] if pcs else None
         focus = focus_for(normalize_name(m.name))
-        scored = sorted(((score_candidate(c, m, focus, parent), c) for c in cs), key=lambda t: -t[0])
+        key_name = normalize_name(m.name)
+        capital = any(c.feature_code == "PPLC" and normalize_name(c.name) == key_name for c in cs)
+        scored = sorted(((score_candidate(c, m, focus, parent, capital), c) for c in cs), key=lambda t: -t[0])
         best_score, best = scored[0]
         z = sum(math.exp(s - best_score) for s, _ in scored[:10])
         memo[key] = (best, round(1.0 / z, 3))
