@@ -404,9 +404,8 @@ def _judge(
     # drop "St. James Youth Detention Center", "Gulf War", "Houston Chronicle"
     if prefix and not all(w in DIRECTIONS for w in prefix):
         return None
-    if suffix and not (suffix[0] in JURISDICTION_HEADS or (len(suffix) > 1 and suffix[1] in JURISDICTION_HEADS)):
-        if suffix[0] not in CONNECTORS:
-            return None
+    if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in ORG_HEADS for w in suffix):
+        return None  # named after the place, not in it: "Houston Chronicle", "Paris Saint-Germain"
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
     in_place_context = (before is not None and before.text.lower() in _PLACE_PREPS) or (
