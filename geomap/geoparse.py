@@ -244,6 +244,10 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
     tokens = tokenize(text)
     spans: list[tuple[int, int, str]] = []
     for i, j in _cap_runs(tokens, text):
+        while i < j - 1 and _sentence_initial(text, tokens[i]) and (
+            tokens[i].text.lower() in NOT_PLACES or tokens[i].text.lower() in _COMMON_SENTENCE_STARTERS
+        ):
+            i += 1  # "One Edmonton resident", "During Putin's visit"
         run = tokens[i:j]
         # drop everything up to the last title inside the run ("Russian President Vladimir Putin")
         k = 0
@@ -313,10 +317,14 @@ def _match_at(index: NameIndex, tokens: list[Token], text: str, i: int, j: int, 
         key = normalize_name(span)
         if not key:
             continue
-        if index.has_key(key) or any(index.has_key(v) for v in name_variants(key)):
+        known = index.has_key(key) or any(index.has_key(v) for v in name_variants(key))
+        if n <= 3:
+            country = index.demonym(span)
+            # "Spanish", "North Korean": the demonym, not a village's alias; "New Zealand" stays the country
+            if country is not None and not (known and any(c.kind in ("country", "admin") for c in index.lookup(span, limit=5))):
+                return n, "demonym"
+        if known:
             return n, "place"
-        if n <= 3 and index.demonym(span) is not None:
-            return n, "demonym"
     return 0, ""
 
 
