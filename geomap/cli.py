@@ -220,7 +220,7 @@ def cmd_geocode(args: argparse.Namespace) -> int:
         raise InputError("empty query")
     s = _settings(args)
     gaz = open_gazetteer(s)
-    cands = gaz.lookup(args.query, limit=50)
+    cands = gaz.lookup(args.query, limit=50) or gaz.fuzzy_lookup(args.query)
     source_rows = [asdict(c) for c in cands]
     reason = None
     if not cands:

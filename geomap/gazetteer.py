@@ -46,7 +46,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -832,6 +832,25 @@ class Gazetteer:
             (*keys, int(limit)),
         ).fetchall()
         return [_candidate(r, "alias" if r[10] else "name") for r in rows]
+
+    def fuzzy_lookup(self, name: str, *, limit: int = 10, score_cutoff: float = 88.0) -> list[Candidate]:
+        """Like :meth:`lookup`, for misspellings ("Vladivostock"): keys sharing the first three letters,
+        scored with rapidfuzz; ``match`` is ``"fuzzy"``. Meant for typed queries, not for running text."""
+        from rapidfuzz import fuzz, process
+
+        key = normalize_name(name)
+        if len(key) < 4:
+            return []
+        prefix = key[:3]
+        keys = [k for (k,) in self._con.execute(
+            "SELECT DISTINCT key FROM names WHERE key >= ? AND key < ? LIMIT 20000", (prefix, prefix + "\uffff"))]
+        hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=score_cutoff, limit=5)
+        out: list[Candidate] = []
+        for k, _, _ in hits:
+            for c in self.lookup(k, limit=limit):
+                if all(c.geonameid != o.geonameid for o in out):
+                    out.append(replace(c, match="fuzzy"))
+        return sorted(out, key=lambda c: (KIND_ORDER[c.kind], -c.population))[:limit]
 
     def has_key(self, key: str) -> bool:
         """Whether an already normalised ``key`` is indexed (memoised; for n-gram scans)."""

@@ -174,3 +174,16 @@ def test_untrusted_text_is_inert_in_the_map(tmp_path):
     assert "<script>alert(1)</script>" not in html
     assert "<img src=x onerror=alert(2)>" not in html
     assert "onerror=alert(2)>" not in html
+
+
+def test_geocode_forgives_a_misspelling():
+    r = geomap("geocode", "Vladivostock", "--json")
+    assert r.returncode == 0, r.stderr.decode()
+    got = json.loads(r.stdout)
+    assert got["name"] == "Vladivostok" and got["match"] == "fuzzy"
+
+
+def test_geocode_unknown_name_is_one_line_and_non_zero():
+    r = geomap("geocode", "Qxzqxzville", "--json")
+    assert r.returncode == 1
+    assert len(r.stderr.decode().strip().splitlines()) == 1
