@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", metavar="PATH", type=Path)
     p.add_argument("-o", "--output", type=Path, help="export file (.jsonl or .csv)")
     p.add_argument("--expired", action="store_true", help="clear only expired entries")
+
+    from .batch import add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 
@@ -283,6 +287,7 @@ COMMANDS = {
     "geocode": cmd_geocode,
     "gazetteer": cmd_gazetteer,
     "cache": cmd_cache,
+    "batch": lambda args: __import__("geomap.batch", fromlist=["cmd_batch"]).cmd_batch(args),
 }
 
 

@@ -1,0 +1,303 @@
+"""The worker side of :mod:`geomap.batch`: one chunk of documents in, GeoParquet bytes out.
+
+This module runs in worker processes (local processes or Dask workers). It never
+uses the network: names the gazetteer lacks are either left unresolved
+(offline runs) or recorded as *pending* and answered later from a book of
+answers that the driver process fetched once through the rate-limited fallback.
+Each process opens the gazetteer index once and reuses it.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._batch_input import Doc
+from .model import Candidate, Event
+from .settings import Settings
+
+__all__ = [
+    "TABLES",
+    "SCHEMAS",
+    "ITIN_SCHEMA",
+    "PENDING_REASON",
+    "ChunkTask",
+    "ChunkResult",
+    "run_chunk",
+    "frame_to_parquet",
+    "events_from_itin",
+]
+
+#: The GeoParquet datasets of a batch output, one folder each.
+TABLES = ("places", "events", "stops", "legs")
+
+#: Reason given to names waiting for the online fallback (never left in final output).
+PENDING_REASON = "pending online fallback"
+
+_S, _I, _F = pa.string(), pa.int64(), pa.float64()
+
+#: Fixed Arrow types per column, so that every part file of a dataset has the same schema
+#: (a chunk where a column is all empty would otherwise get a ``null`` type).
+SCHEMAS: dict[str, dict[str, pa.DataType]] = {
+    "places": {
+        "name": _S, "start": _I, "end": _I, "lat": _F, "lon": _F, "country_code": _S, "kind": _S,
+        "geonameid": _I, "resolved_name": _S, "source": _S, "service": _S, "confidence": _F,
+        "unresolved_reason": _S, "doc_id": _S,
+    },
+    "events": {
+        "event_id": _S, "doc_id": _S, "actors": pa.list_(_S), "action": _S, "cameo": _S, "place": _S,
+        "lat": _F, "lon": _F, "country_code": _S, "geonameid": _I, "date": _S, "date_precision": _S,
+        "status": _S, "geo_precision": _I, "origin": _S, "host": _S, "sentence": _S,
+        "place_start": _I, "place_end": _I, "sentence_start": _I,
+    },
+    "stops": {
+        "actor": _S, "seq": _I, "place": _S, "lat": _F, "lon": _F, "date": _S, "status": _S,
+        "action": _S, "evidence": _S, "event_id": _S, "geonameid": _I, "parent_id": _I, "doc_id": _S,
+    },
+    "legs": {"actor": _S, "seq": _I, "from": _S, "to": _S, "km": _F, "status": _S},
+}
+
+#: The fields of an event that itineraries need but the events table does not carry.
+ITIN_SCHEMA = pa.schema([
+    ("event_id", _S), ("actors", pa.list_(_S)), ("action", _S), ("place", _S), ("lat", _F), ("lon", _F),
+    ("date", _S), ("status", _S), ("sentence", _S), ("sentence_start", _I), ("place_start", _I),
+    ("geonameid", _I), ("parent_id", _I), ("order", _F), ("doc_id", _S), ("sort_date", _S),
+])
+
+
+# ---------------------------------------------------------------- Arrow / GeoParquet
+
+
+def _conform(table: pa.Table, types: dict[str, pa.DataType]) -> pa.Table:
+    cols, fields = [], []
+    for f, col in zip(table.schema, table.columns):
+        typ = types.get(f.name, f.type)
+        if col.type != typ:
+            col = pa.nulls(len(col), typ) if col.null_count == len(col) else col.cast(typ)
+        cols.append(col)
+        fields.append(pa.field(f.name, typ))
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=table.schema.metadata))
+
+
+def frame_to_parquet(gdf: Any, table: str) -> bytes:
+    """A frame as GeoParquet bytes with the fixed column types of ``table``."""
+    raw = io.BytesIO()
+    gdf.to_parquet(raw, index=False)
+    conformed = _conform(pq.read_table(io.BytesIO(raw.getvalue())), SCHEMAS[table])
+    out = io.BytesIO()
+    pq.write_table(conformed, out)
+    return out.getvalue()
+
+
+def _itin_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": e.event_id, "actors": list(e.actors), "action": e.action, "place": e.place,
+            "lat": e.lat, "lon": e.lon, "date": e.date, "status": e.status, "sentence": e.sentence,
+            "sentence_start": e.sentence_start, "place_start": e.place_start, "geonameid": e.geonameid,
+            "parent_id": e.parent_id, "order": e.order, "doc_id": e.doc_id, "sort_date": e.sort_date,
+        }
+        for e in events
+        if e.lat is not None and e.lon is not None and e.actors
+    ]
+
+
+def events_from_itin(table: pa.Table) -> list[Event]:
+    """Rebuild the events that itineraries are made of from the stored itinerary fields."""
+    out = []
+    for r in table.to_pylist():
+        out.append(
+            Event(
+                event_id=r["event_id"], actors=tuple(r["actors"] or ()), action=r["action"], place=r["place"],
+                lat=r["lat"], lon=r["lon"], date=r["date"], status=r["status"], sentence=r["sentence"],
+                sentence_start=r["sentence_start"], place_start=r["place_start"], geonameid=r["geonameid"],
+                parent_id=r["parent_id"], order=r["order"], doc_id=r["doc_id"], sort_date=r["sort_date"],
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- fallbacks without network
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """Duck-typed like ``geomap.geocoders.fallback.FallbackAnswer``."""
+
+    candidate: Candidate | None
+    source: str | None
+    service: str | None
+    reason: str | None
+
+
+def fallback_key(name: str, context: str | None, country_codes: Sequence[str] | None) -> str:
+    """One string per distinct fallback question (the same name with other context is another question)."""
+    return "\x1f".join((name, context or "", ",".join(country_codes or ())))
+
+
+def split_key(key: str) -> tuple[str, str | None, list[str] | None]:
+    name, context, codes = key.split("\x1f")
+    return name, context or None, codes.split(",") if codes else None
+
+
+class _Recorder:
+    """Records what would be asked of the online fallback and answers "pending" for now."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def resolve(self, name: str, *, context: str | None = None, country_codes: Sequence[str] | None = None, **_: Any) -> _Answer:
+        key = fallback_key(name, context, country_codes)
+        if key not in self.keys:
+            self.keys.append(key)
+        return _Answer(None, None, None, PENDING_REASON)
+
+    def close(self) -> None:
+        pass
+
+
+class _Book:
+    """Answers the online fallback's questions from answers fetched beforehand by the driver."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.answers = answers
+
+    def resolve(self, name: str, *, context: str | None = None, country_codes: Sequence[str] | None = None, **_: Any) -> _Answer:
+        a = self.answers.get(fallback_key(name, context, country_codes))
+        if a is None:
+            return _Answer(None, None, None, "online fallback gave no answer")
+        cand = Candidate(**a["candidate"]) if a.get("candidate") else None
+        return _Answer(cand, a.get("source"), a.get("service"), a.get("reason"))
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- per-process gazetteer
+
+def _gazetteer(settings: Settings) -> Any:
+    """The gazetteer index, opened read-only once per worker process (:func:`geomap.api.open_gazetteer` caches it)."""
+    from .api import open_gazetteer
+
+    return open_gazetteer(settings)
+
+
+# ---------------------------------------------------------------- one chunk
+
+
+@dataclass
+class ChunkTask:
+    """Work for one chunk. ``mode`` is ``"offline"``, ``"defer"`` (record fallback questions)
+    or ``"book"`` (answer them from ``book``; then ``docs`` are only the documents to redo and
+    ``existing`` holds the chunk's current part files)."""
+
+    index: int
+    docs: list[Doc]
+    settings: Settings
+    mode: str = "offline"
+    date: str | None = None
+    gazetteer: Any | None = None
+    book: dict[str, dict[str, Any]] = field(default_factory=dict)
+    existing: dict[str, bytes] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    parts: dict[str, bytes]
+    errors: list[dict[str, Any]]
+    #: position in the chunk -> fallback questions the document asked (mode "defer")
+    pending: dict[int, list[str]]
+    counts: dict[str, int]
+    seconds: float = 0.0
+
+
+def _error_record(doc: Doc, reason: str) -> dict[str, Any]:
+    return {"doc_id": doc.doc_id, "where": doc.where, "reason": reason}
+
+
+def _reason(exc: BaseException) -> str:
+    from .errors import GeomapError
+
+    return str(exc) if isinstance(exc, GeomapError) else f"{type(exc).__name__}: {exc}"
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Analyse the documents of one chunk; never raises for a bad document (it is recorded instead)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from . import frames
+    from .api import analyse_many
+
+    t0 = time.perf_counter()
+    settings = task.settings.replace(offline=True)
+    gaz = task.gazetteer if task.gazetteer is not None else _gazetteer(task.settings)
+    places, events, errors = [], [], []
+    pending: dict[int, list[str]] = {}
+    ok = 0
+    for pos, doc in enumerate(task.docs):
+        if doc.error is not None:
+            errors.append(_error_record(doc, doc.error))
+            continue
+        fb: Any = None
+        if task.mode == "defer":
+            fb = _Recorder()
+        elif task.mode == "book":
+            fb = _Book(task.book)
+        try:
+            a = analyse_many([(doc.doc_id, doc.text, doc.date or task.date)], settings=settings, gazetteer=gaz, fallback=fb)
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus
+            errors.append(_error_record(doc, _reason(exc)))
+            continue
+        ok += 1
+        places.extend(a.places)
+        events.extend(a.events)
+        if isinstance(fb, _Recorder) and fb.keys:
+            pending[pos] = fb.keys
+    places_gdf = frames.places_frame(places)
+    events_gdf = frames.events_frame(events)
+    itin = pa.Table.from_pylist(_itin_rows(events), schema=ITIN_SCHEMA)
+    if task.mode == "book" and task.existing:
+        redone = {d.doc_id for d in task.docs}
+        rank = {doc_id: i for i, doc_id in enumerate(task.order)}
+
+        def merge(old: Any, new: Any) -> Any:
+            kept = old[~old["doc_id"].isin(redone)]
+            both = pd.concat([kept, new], ignore_index=True)
+            pos = both["doc_id"].map(rank).fillna(len(rank))
+            return both.iloc[pos.argsort(kind="stable")].reset_index(drop=True)
+
+        places_gdf = gpd.GeoDataFrame(merge(gpd.read_parquet(io.BytesIO(task.existing["places"])), places_gdf), crs=frames.CRS)
+        events_gdf = gpd.GeoDataFrame(merge(gpd.read_parquet(io.BytesIO(task.existing["events"])), events_gdf), crs=frames.CRS)
+        old_itin = pq.read_table(io.BytesIO(task.existing["itin"])).to_pandas()
+        itin = pa.Table.from_pandas(merge(old_itin, itin.to_pandas()), schema=ITIN_SCHEMA, preserve_index=False)
+    parts = {
+        "places": frame_to_parquet(places_gdf, "places"),
+        "events": frame_to_parquet(events_gdf, "events"),
+    }
+    buf = io.BytesIO()
+    pq.write_table(itin, buf)
+    parts["itin"] = buf.getvalue()
+    counts = {
+        "documents": len(task.docs),
+        "ok": ok,
+        "failed": len(errors),
+        "places": len(places_gdf),
+        "resolved": int(places_gdf["lat"].notna().sum()),
+        "events": len(events_gdf),
+    }
+    return ChunkResult(task.index, parts, errors, pending, counts, time.perf_counter() - t0)
+
+
+def run_chunk_with(task: ChunkTask, gazetteer: Any) -> ChunkResult:
+    """:func:`run_chunk` with a gazetteer object shipped to the worker once (Dask scatters it)."""
+    task.gazetteer = gazetteer
+    return run_chunk(task)

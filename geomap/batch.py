@@ -1,0 +1,833 @@
+"""Corpus-scale runs: many articles in, GeoParquet datasets, a map and a report out.
+
+``run_batch`` reads a folder of .txt files, a JSONL file (``id``, ``text``,
+optional ``date``) or a CSV file, analyses the documents in chunks on local
+processes or a Dask cluster, and writes one GeoParquet dataset (a folder of part
+files) per table::
+
+    OUT/places/part-000000.parquet ...    one part per chunk
+    OUT/events/part-000000.parquet ...
+    OUT/stops/part-000000.parquet         itineraries span documents: built at the end
+    OUT/legs/part-000000.parquet
+    OUT/errors.jsonl                      documents that could not be read or analysed
+    OUT/report.json, OUT/report.md        counts
+    OUT/map.html                          all events, stops and legs (when geomap.render is there)
+    OUT/_state/                           what makes the run resumable
+
+A run is resumable: each finished chunk is written with temp files and renames,
+then recorded in ``_state/ledger.jsonl``. A run that is killed and started again
+with the same command skips the chunks already done, so no row is written twice.
+
+Names the gazetteer lacks go to the online fallback in a second pass: every
+document is analysed offline first, the distinct names are resolved once in
+this (driver) process through the cached, rate-limited fallback, and only the
+documents that asked are analysed again with those answers. Workers never use
+the network, so the service's rate limit holds however many workers run.
+
+>>> from geomap.batch import run_batch                               # doctest: +SKIP
+>>> result = run_batch("articles.jsonl", "output/run1", workers=2)   # doctest: +SKIP
+>>> result.counts["events"]                                          # doctest: +SKIP
+>>> result.to_dask("events").groupby("country_code").size().compute()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import _batch_work
+from ._batch_input import Doc, count_documents, input_kind, iter_documents
+from ._batch_work import PENDING_REASON, TABLES, ChunkResult, ChunkTask, fallback_key, split_key
+from .errors import ConfigError, GeomapError, InputError, OutputError
+from .io import atomic_path, write_text
+from .settings import Settings, from_env
+
+__all__ = ["BatchResult", "run_batch", "read_batch", "add_batch_parser", "cmd_batch", "ENGINES", "DEFAULT_CHUNK_SIZE"]
+
+ENGINES = ("local", "dask")
+DEFAULT_CHUNK_SIZE = 100
+_STATE = "_state"
+_STATE_VERSION = 1
+_PART = "part-{:06d}"
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class BatchResult:
+    """Where a batch wrote its outputs, and how many of each it found."""
+
+    output_dir: Path
+    paths: dict[str, Path]
+    counts: dict[str, Any]
+    seconds: float = 0.0
+
+    def to_dask(self, table: str = "events"):
+        """The ``table`` dataset as a lazy ``dask_geopandas.GeoDataFrame`` (one partition per part file)."""
+        return read_batch(self.output_dir, table)
+
+    def to_geopandas(self, table: str = "events"):
+        """The ``table`` dataset read into memory as a ``geopandas.GeoDataFrame``."""
+        import geopandas as gpd
+
+        return gpd.read_parquet(_table_dir(self.output_dir, table))
+
+
+def _table_dir(output_dir: str | Path, table: str) -> Path:
+    if table not in TABLES:
+        raise ConfigError(f"unknown table {table!r}; use one of {', '.join(TABLES)}")
+    path = Path(output_dir) / table
+    if not path.is_dir() or not any(path.glob("part-*.parquet")):
+        raise InputError(f"{path}: no batch output here (run 'geomap batch' first)")
+    return path
+
+
+def read_batch(output_dir: str | Path, table: str = "events"):
+    """A batch output table as a ``dask_geopandas.GeoDataFrame``.
+
+    ``table`` is one of ``places``, ``events``, ``stops``, ``legs`` (columns as in
+    :mod:`geomap.frames`). Nothing is read until ``.compute()``.
+
+    >>> events = read_batch("output/run1", "events")                       # doctest: +SKIP
+    >>> events[events.status == "planned"].compute()                       # doctest: +SKIP
+    """
+    path = _table_dir(output_dir, table)
+    try:
+        import dask_geopandas
+    except ImportError:
+        raise ConfigError("reading batch output lazily needs dask-geopandas: pip install dask-geopandas") from None
+    return dask_geopandas.read_parquet(str(path))
+
+
+# ---------------------------------------------------------------- run state on disk
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+class _State:
+    """The ``_state`` folder: run settings, the done-ledger, per-chunk sidecars and fallback answers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / _STATE
+        self.ledger_path = self.dir / "ledger.jsonl"
+        self.answers_path = self.dir / "answers.jsonl"
+
+    def part(self, kind: str, index: int, suffix: str = ".parquet") -> Path:
+        base = self.root / kind if kind in TABLES else self.dir / kind
+        return base / (_PART.format(index) + suffix)
+
+    def open_run(self, chunk_size: int | None) -> int:
+        """The chunk size of this output folder (fixed by its first run)."""
+        meta_path = self.dir / "run.json"
+        if meta_path.exists():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                meta = {}
+            stored = meta.get("chunk_size")
+            if isinstance(stored, int) and meta.get("version") == _STATE_VERSION:
+                if chunk_size is not None and chunk_size != stored:
+                    raise ConfigError(
+                        f"{self.root}: this output folder was started with chunk size {stored}; "
+                        "use the same chunk size or a new output folder"
+                    )
+                return stored
+        size = chunk_size or DEFAULT_CHUNK_SIZE
+        if size < 1:
+            raise ConfigError(f"chunk size must be at least 1, got {size}")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.dir}: cannot create ({exc.strerror})") from None
+        write_text(meta_path, json.dumps({"version": _STATE_VERSION, "chunk_size": size}) + "\n")
+        return size
+
+    def read_ledger(self) -> dict[int, dict[str, Any]]:
+        """Chunk index -> its latest record; a line torn by a crash is ignored."""
+        out: dict[int, dict[str, Any]] = {}
+        try:
+            lines = self.ledger_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return out
+        for line in lines:
+            try:
+                rec = json.loads(line)
+                out[int(rec["chunk"])] = rec
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def record(self, rec: dict[str, Any]) -> None:
+        """Append one ledger line, after the chunk's files are in place."""
+        with self.ledger_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def read_answers(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            lines = self.answers_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return out
+        for line in lines:
+            try:
+                rec = json.loads(line)
+                out[rec["key"]] = rec
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def add_answer(self, rec: dict[str, Any]) -> None:
+        with self.answers_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            fh.flush()
+
+    def store(self, result: ChunkResult, *, fingerprint: str, stage: str, pending: dict[int, list[str]] | None) -> None:
+        """Write a finished chunk's files (each by temp file + rename), then record it as done."""
+        for table in ("places", "events"):
+            _write_bytes(self.part(table, result.index), result.parts[table])
+        _write_bytes(self.part("itin", result.index), result.parts["itin"])
+        errors = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in result.errors)
+        _write_bytes(self.part("errors", result.index, ".jsonl"), errors.encode("utf-8"))
+        if pending is not None:
+            doc = {str(k): v for k, v in sorted(pending.items())}
+            _write_bytes(self.part("pending", result.index, ".json"), json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+        self.record({"chunk": result.index, "fp": fingerprint, "stage": stage, "counts": result.counts})
+
+    def read_pending(self, index: int) -> dict[int, list[str]]:
+        try:
+            raw = json.loads(self.part("pending", index, ".json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        return {int(k): v for k, v in raw.items()}
+
+    def prune(self, n_chunks: int) -> None:
+        """Remove part files of chunks beyond the input's end (the input shrank) and temp files of killed runs."""
+        folders = [self.root / t for t in TABLES] + [self.dir / k for k in ("itin", "errors", "pending")]
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for p in folder.iterdir():
+                if p.name.startswith(".") and ".part-" in p.name:
+                    p.unlink(missing_ok=True)
+                elif p.name.startswith("part-") and folder.name not in ("stops", "legs"):
+                    try:
+                        index = int(p.name[5:11])
+                    except ValueError:
+                        continue
+                    if index >= n_chunks:
+                        p.unlink(missing_ok=True)
+
+
+def _fingerprint(docs: list[Doc], mode: str, date: str | None) -> str:
+    """What a chunk's output depends on (not where the input lies: a moved input is not redone)."""
+    h = hashlib.sha1(f"{_STATE_VERSION}|{mode}|{date or ''}".encode())
+    for d in docs:
+        for part in (d.doc_id, d.date or "", "error" if d.error else "", d.text or ""):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def _chunks(docs: Iterable[Doc], size: int) -> Iterator[tuple[int, list[Doc]]]:
+    batch: list[Doc] = []
+    index = 0
+    for d in docs:
+        batch.append(d)
+        if len(batch) == size:
+            yield index, batch
+            index, batch = index + 1, []
+    if batch:
+        yield index, batch
+
+
+# ---------------------------------------------------------------- engines
+
+
+class _Serial:
+    """In this process, one chunk at a time (``workers=1``)."""
+
+    slots = 1
+    workers = 1
+
+    def submit(self, task: ChunkTask) -> cf.Future:
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(_batch_work.run_chunk(task))
+        except BaseException as exc:  # handed to the caller through the future, like the pools do
+            fut.set_exception(exc)
+        return fut
+
+    def wait(self, futures: set) -> tuple[set, set]:
+        done, rest = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(rest)
+
+    def close(self) -> None:
+        pass
+
+
+class _Processes(_Serial):
+    """Local worker processes (``concurrent.futures.ProcessPoolExecutor``; nothing to start beforehand)."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing as mp
+
+        # forkserver: workers start from a clean process, so no SQLite connection is inherited by fork
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["geomap._batch_work", "geomap.api"])
+        self.workers = workers
+        self.slots = workers * 2
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+    def submit(self, task: ChunkTask) -> cf.Future:
+        return self.pool.submit(_batch_work.run_chunk, task)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dask:
+    """A Dask cluster: the one at ``scheduler``, or a ``LocalCluster`` on 127.0.0.1."""
+
+    def __init__(self, workers: int | None, scheduler: str | None, gazetteer: Any | None, processes: bool = True) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError("--engine dask needs dask.distributed: pip install 'dask[distributed]' dask-geopandas") from None
+        import logging
+
+        self.cluster = None
+        try:
+            if scheduler:
+                self.client = Client(scheduler)
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=processes,
+                    host="127.0.0.1", protocol="tcp", dashboard_address=None, silence_logs=logging.ERROR,
+                )
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError) as exc:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise ConfigError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({exc})") from None
+        self.workers = sum(self.client.nthreads().values()) or 1
+        self.slots = self.workers * 2
+        self.gazetteer = self.client.scatter(gazetteer, broadcast=True) if gazetteer is not None else None
+
+    def submit(self, task: ChunkTask):
+        if self.gazetteer is not None:
+            task.gazetteer = None
+            return self.client.submit(_batch_work.run_chunk_with, task, self.gazetteer, pure=False)
+        return self.client.submit(_batch_work.run_chunk, task, pure=False)
+
+    def wait(self, futures: set) -> tuple[set, set]:
+        from distributed import wait
+
+        done, rest = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _engine(engine: str, workers: int | None, scheduler: str | None, gazetteer: Any | None, dask_processes: bool):
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if scheduler and engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
+    if engine == "dask":
+        return _Dask(workers, scheduler, gazetteer, processes=dask_processes)
+    n = workers or os.cpu_count() or 1
+    return _Serial() if n == 1 else _Processes(n)
+
+
+def _drive(engine: Any, tasks: Iterable[tuple[ChunkTask, Any]], on_done) -> None:
+    """Run tasks with a bounded number in flight (memory stays flat however long the corpus)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    inflight: dict[Any, Any] = {}
+    it = iter(tasks)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(inflight) < engine.slots:
+                try:
+                    task, extra = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                inflight[engine.submit(task)] = extra
+            if not inflight:
+                return
+            done, _ = engine.wait(set(inflight))
+            for fut in done:
+                extra = inflight.pop(fut)
+                on_done(fut.result(), extra)
+    except BrokenProcessPool:
+        raise GeomapError("a worker process died (out of memory?); run the same command again to resume") from None
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _progress(total: int | None, initial: int, enabled: bool, unit: str = "doc", desc: str = "geomap batch"):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, initial=initial, unit=unit, desc=desc, file=sys.stderr, disable=not enabled,
+        dynamic_ncols=True, smoothing=0.1, mininterval=0.5,
+    )
+
+
+def _skip(bar: Any, n: int) -> None:
+    """Count documents done by an earlier run without counting them in the rate (and so the ETA)."""
+    if bar.disable:
+        return
+    bar.n += n
+    bar.initial += n
+    bar.last_print_n = bar.n
+    bar.refresh()
+
+
+def run_batch(
+    input: str | Path,
+    output_dir: str | Path,
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    settings: Settings | None = None,
+    date: dt.date | str | None = None,
+    text_column: str = "text",
+    progress: bool = True,
+    chunk_size: int | None = None,
+    gazetteer: Any | None = None,
+    fallback: Any | None = None,
+    offline: bool | None = None,
+    dask_processes: bool = True,
+) -> BatchResult:
+    """Analyse a corpus into GeoParquet datasets; resumes where a previous run into ``output_dir`` stopped.
+
+    Parameters
+    ----------
+    input
+        A folder of .txt files (read recursively, sorted; hidden files ignored), a
+        JSONL file (one object per line: ``id``, ``text``, optional ``date``) or a CSV
+        file (``text_column``, optional ``id`` and ``date`` columns).
+    output_dir
+        Folder for the outputs (see :mod:`geomap.batch`). Running again into the same
+        folder resumes; a finished run is rewritten identically.
+    engine
+        ``"local"`` (worker processes on this machine) or ``"dask"``.
+    workers
+        Processes (local) or workers of the ``LocalCluster`` (dask); default: CPU count.
+        ``workers=1`` with the local engine runs in this process.
+    scheduler
+        Address of an existing Dask scheduler (``tcp://host:8786``), for ``engine="dask"``.
+        Its workers need geomap installed and the gazetteer index at ``settings``' path.
+    settings
+        Defaults (:func:`geomap.settings.from_env` when ``None``). Online unless
+        ``settings.offline`` or ``offline=True``.
+    date
+        Publication date of documents that carry none (a JSONL/CSV ``date`` wins).
+    text_column
+        The field holding the article text in JSONL and CSV input.
+    progress
+        Show a progress bar (documents per second and ETA) on standard error.
+    chunk_size
+        Documents per chunk, the unit of resumption (default 100; fixed by the first run).
+    gazetteer, fallback
+        Objects to use instead of the local index and the online fallback (mainly for
+        tests; a gazetteer object must pickle for worker processes).
+
+    Returns
+    -------
+    BatchResult
+        Output paths and counts; ``to_dask(table)`` reads a table lazily.
+
+    Raises
+    ------
+    InputError, ConfigError
+        When the input cannot be read or an option is wrong (documents that fail do
+        not raise: they are listed in ``errors.jsonl``).
+    """
+    t0 = time.perf_counter()
+    src = Path(input)
+    kind = input_kind(src)
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    if kind == "folder" and out.resolve().is_relative_to(src.resolve()):
+        raise ConfigError(f"{out}: the output folder must not be inside the input folder")
+    s = (settings or from_env()).replace(offline=offline)
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            raise ConfigError(f"--date {date!r}: expected YYYY-MM-DD") from None
+    date_s = date.isoformat() if date else None
+    online = not s.offline or fallback is not None
+    mode = "defer" if online else "offline"
+    if kind == "csv":
+        next(iter_documents(src, text_column=text_column), None)  # a missing text column fails here, not mid-run
+
+    state = _State(out)
+    size = state.open_run(chunk_size)
+    ledger = state.read_ledger()
+    total = count_documents(src, text_column=text_column)
+    if gazetteer is None and not scheduler:
+        from .api import open_gazetteer
+
+        open_gazetteer(s)  # build the index once here, before workers open it read-only
+    eng = _engine(engine, workers, scheduler, gazetteer, dask_processes)
+    stats = {"processed": 0, "skipped": 0, "seconds_in_workers": 0.0}
+    n_chunks = 0
+    fallback_counts: dict[str, int] = {}
+    bar = _progress(total, 0, progress)
+    try:
+        # pass 1: every chunk not yet done, analysed without network
+        def tasks() -> Iterator[tuple[ChunkTask, Any]]:
+            nonlocal n_chunks
+            for index, docs in _chunks(iter_documents(src, text_column=text_column), size):
+                n_chunks = index + 1
+                fp = _fingerprint(docs, mode, date_s)
+                rec = ledger.get(index)
+                if rec is not None and rec.get("fp") == fp:
+                    stats["skipped"] += len(docs)
+                    _skip(bar, len(docs))
+                    continue
+                task = ChunkTask(index=index, docs=docs, settings=s, mode=mode, date=date_s, gazetteer=gazetteer)
+                yield task, (fp, len(docs))
+
+        def stored(result: ChunkResult, extra: Any) -> None:
+            fp, n = extra
+            stage = "local" if mode == "defer" else "final"
+            state.store(result, fingerprint=fp, stage=stage, pending=result.pending if mode == "defer" else None)
+            ledger[result.index] = {"chunk": result.index, "fp": fp, "stage": stage, "counts": result.counts}
+            stats["processed"] += n
+            stats["seconds_in_workers"] += result.seconds
+            bar.update(n)
+
+        _drive(eng, tasks(), stored)
+        bar.close()
+        if stats["skipped"] and progress:
+            print(f"geomap: resumed: {stats['skipped']} documents were already done", file=sys.stderr)
+        if n_chunks == 0:
+            raise InputError(f"{src}: no documents")
+        state.prune(n_chunks)
+        ledger = {k: v for k, v in ledger.items() if k < n_chunks}
+
+        # pass 2: the online fallback, once per distinct question, then redo the documents that asked
+        if mode == "defer":
+            fallback_counts = _fallback_pass(
+                eng, state, ledger, src, text_column, size, s, date_s, gazetteer, fallback, progress
+            )
+    finally:
+        bar.close()
+        eng.close()
+    seconds = time.perf_counter() - t0
+    return _finish(
+        out, src, state, ledger, n_chunks, s, seconds=seconds, stats=stats, engine=engine,
+        workers=eng.workers, fallback_counts=fallback_counts, progress=progress,
+    )
+
+
+def _fallback_pass(
+    eng: Any, state: _State, ledger: dict[int, dict[str, Any]], src: Path, text_column: str, size: int,
+    settings: Settings, date_s: str | None, gazetteer: Any | None, fallback: Any | None, progress: bool,
+) -> dict[str, int]:
+    todo = sorted(i for i, rec in ledger.items() if rec.get("stage") == "local")
+    pending = {i: state.read_pending(i) for i in todo}
+    keys = sorted({k for p in pending.values() for ks in p.values() for k in ks})
+    answers = state.read_answers()
+    ask = [k for k in keys if k not in answers]
+    if ask:
+        from .api import make_fallback
+
+        fb = fallback if fallback is not None else make_fallback(settings.replace(offline=False))
+        bar = _progress(len(ask), 0, progress, unit="name", desc="online fallback")
+        try:
+            for key in ask:
+                name, context, codes = split_key(key)
+                try:
+                    ans = fb.resolve(name, context=context, country_codes=codes)
+                except GeomapError as exc:  # the service failed: not persisted, so a later run asks again
+                    answers[key] = {"key": key, "candidate": None, "source": None, "service": None, "reason": str(exc)}
+                else:
+                    cand = ans.candidate
+                    rec = {
+                        "key": key, "candidate": cand.to_dict() if cand is not None else None,
+                        "source": ans.source, "service": ans.service, "reason": ans.reason,
+                    }
+                    answers[key] = rec
+                    if not getattr(ans, "failed", False):  # a service error is asked again by a later run
+                        state.add_answer(rec)
+                bar.update(1)
+        finally:
+            bar.close()
+            if fallback is None and fb is not None:
+                fb.close()
+    found = sum(1 for k in keys if answers.get(k, {}).get("candidate"))
+
+    # chunks without questions are final as they are
+    for i in todo:
+        if not pending[i]:
+            rec = {**ledger[i], "stage": "final"}
+            state.record(rec)
+            ledger[i] = rec
+    redo = {i for i in todo if pending[i]}
+    if redo:
+        n_docs = sum(len(pending[i]) for i in redo)
+        bar = _progress(n_docs, 0, progress, desc="with fallback answers")
+
+        def tasks() -> Iterator[tuple[ChunkTask, Any]]:
+            for index, docs in _chunks(iter_documents(src, text_column=text_column), size):
+                if index not in redo:
+                    continue
+                asked = pending[index]
+                book = {k: answers[k] for ks in asked.values() for k in ks if k in answers}
+                existing = {t: state.part(t, index).read_bytes() for t in ("places", "events", "itin")}
+                task = ChunkTask(
+                    index=index, docs=[docs[p] for p in sorted(asked) if p < len(docs)], settings=settings,
+                    mode="book", date=date_s, gazetteer=gazetteer, book=book, existing=existing,
+                    order=[d.doc_id for d in docs],
+                )
+                yield task, index
+
+        def stored(result: ChunkResult, index: int) -> None:
+            rec = ledger[index]
+            old_errors = state.part("errors", index, ".jsonl").read_text(encoding="utf-8")
+            result.errors = [json.loads(x) for x in old_errors.splitlines() if x.strip()] + result.errors
+            counts = {**rec["counts"], **{k: result.counts[k] for k in ("places", "resolved", "events")}}
+            counts["failed"] = len(result.errors)
+            counts["ok"] = counts["documents"] - counts["failed"]
+            result.counts = counts
+            state.store(result, fingerprint=rec["fp"], stage="final", pending=None)
+            ledger[index] = {**rec, "stage": "final", "counts": counts}
+            bar.update(len(pending[index]))
+
+        try:
+            _drive(eng, tasks(), stored)
+        finally:
+            bar.close()
+    return {"questions": len(keys), "answered": found, "documents_redone": sum(len(pending[i]) for i in redo)}
+
+
+# ---------------------------------------------------------------- final outputs
+
+
+def _finish(
+    out: Path, src: Path, state: _State, ledger: dict[int, dict[str, Any]], n_chunks: int, settings: Settings,
+    *, seconds: float, stats: dict[str, Any], engine: str, workers: int, fallback_counts: dict[str, int], progress: bool,
+) -> BatchResult:
+    """Everything that spans chunks, written idempotently: errors, stops, legs, map and report."""
+    import geopandas as gpd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from . import frames
+    from .itinerary import build_itineraries
+
+    paths: dict[str, Path] = {t: out / t for t in TABLES}
+    # errors.jsonl: every chunk's errors, in input order
+    buf = io.StringIO()
+    for i in range(n_chunks):
+        p = state.part("errors", i, ".jsonl")
+        if p.exists():
+            buf.write(p.read_text(encoding="utf-8"))
+    paths["errors"] = write_text(out / "errors.jsonl", buf.getvalue())
+
+    # itineraries span documents: built from every chunk's events
+    itin_files = [str(state.part("itin", i)) for i in range(n_chunks) if state.part("itin", i).exists()]
+    tables = [pq.read_table(f) for f in itin_files]
+    itin = pa.concat_tables(tables) if tables else _batch_work.ITIN_SCHEMA.empty_table()
+    itineraries = build_itineraries(_batch_work.events_from_itin(itin))
+    stops = frames.stops_frame(itineraries)
+    legs = frames.legs_frame(itineraries)
+    for table, gdf in (("stops", stops), ("legs", legs)):
+        _write_bytes(state.part(table, 0), _batch_work.frame_to_parquet(gdf, table))
+    for table in ("places", "events"):
+        if not any((out / table).glob("part-*.parquet")):
+            empty = getattr(frames, f"{table}_frame")([])
+            _write_bytes(state.part(table, 0), _batch_work.frame_to_parquet(empty, table))
+
+    totals: dict[str, int] = {"documents": 0, "ok": 0, "failed": 0, "places": 0, "resolved": 0, "events": 0}
+    for rec in ledger.values():
+        for k in totals:
+            totals[k] += int(rec.get("counts", {}).get(k, 0))
+    unresolved = _unresolved_summary(out / "places")
+
+    # the summary map, when the renderer is installed
+    map_path: Path | None = None
+    map_note = None
+    try:
+        from .render import build_map, save_map
+    except ImportError as exc:
+        map_note = f"no map: geomap.render is not available ({exc})"
+    else:
+        events = gpd.read_parquet(out / "events")
+        m = build_map(events=events, stops=stops, legs=legs, offline=settings.offline, title=f"geomap batch: {src.name}")
+        map_path = out / "map.html"
+        save_map(m, map_path, offline=settings.offline)
+        paths["map"] = map_path
+
+    done = stats["processed"]
+    counts: dict[str, Any] = {
+        **totals,
+        "unresolved": totals["places"] - totals["resolved"],
+        "itineraries": len(itineraries),
+        "stops": len(stops),
+        "legs": len(legs),
+        "chunks": n_chunks,
+        "documents_this_run": done,
+        "documents_resumed": stats["skipped"],
+    }
+    report = {
+        "input": str(src),
+        "output": str(out),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "engine": engine,
+        "workers": workers,
+        "offline": settings.offline,
+        "seconds": round(seconds, 2),
+        "documents_per_second": round(done / seconds, 1) if seconds > 0 and done else None,
+        "counts": counts,
+        "fallback": fallback_counts or None,
+        "unresolved_by_reason": unresolved["by_reason"],
+        "top_unresolved_names": unresolved["top"],
+        "map": str(map_path) if map_path else None,
+        "map_note": map_note,
+    }
+    paths["report"] = write_text(out / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    paths["report_md"] = write_text(out / "report.md", _report_md(report))
+    if map_note and progress:
+        print(f"geomap: {map_note}", file=sys.stderr)
+    return BatchResult(output_dir=out, paths=paths, counts=counts, seconds=seconds)
+
+
+def _unresolved_summary(places_dir: Path, top: int = 20) -> dict[str, Any]:
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    data = ds.dataset(str(places_dir), format="parquet")
+    t = data.to_table(columns=["name", "unresolved_reason"], filter=pc.field("lat").is_null())
+    by_reason: dict[str, int] = {}
+    names: dict[str, int] = {}
+    if t.num_rows:
+        for row in t.group_by("unresolved_reason").aggregate([("name", "count")]).to_pylist():
+            by_reason[row["unresolved_reason"] or "unknown"] = row["name_count"]
+        counted = t.group_by("name").aggregate([("name", "count")]).sort_by([("name_count", "descending"), ("name", "ascending")])
+        names = {r["name"]: r["name_count"] for r in counted.slice(0, top).to_pylist()}
+    return {"by_reason": by_reason, "top": names}
+
+
+def _report_md(r: dict[str, Any]) -> str:
+    c = r["counts"]
+    lines = [
+        f"# geomap batch: {Path(r['input']).name}",
+        "",
+        f"Finished {r['finished']} in {r['seconds']} s on the {r['engine']} engine ({r['workers']} workers)"
+        + (f", {r['documents_per_second']} documents/s." if r["documents_per_second"] else "."),
+        "",
+        "| | count |",
+        "|---|---:|",
+    ]
+    for key in ("documents", "ok", "failed", "places", "resolved", "unresolved", "events", "itineraries", "stops", "legs"):
+        lines.append(f"| {key} | {c[key]} |")
+    if c["documents_resumed"]:
+        lines += ["", f"{c['documents_resumed']} documents were done by an earlier run and kept."]
+    if r["fallback"]:
+        f = r["fallback"]
+        lines += ["", f"Online fallback: {f['questions']} distinct questions (name, kind, countries), "
+                  f"{f['answered']} answered; {f['documents_redone']} documents finished with the answers."]
+    if r["unresolved_by_reason"]:
+        lines += ["", "## Unresolved names", "", "| reason | mentions |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in sorted(r["unresolved_by_reason"].items(), key=lambda kv: -kv[1])]
+        top = ", ".join(f"{n} ({k})" for n, k in r["top_unresolved_names"].items())
+        lines += ["", f"Most frequent: {top}"]
+    if c["failed"]:
+        lines += ["", f"{c['failed']} documents failed: see errors.jsonl."]
+    if r["map_note"]:
+        lines += ["", r["map_note"]]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_batch_parser(subparsers: Any) -> None:
+    """Add ``geomap batch`` to the CLI's subparsers."""
+    from .cli import _date, _resolver_options
+
+    p = subparsers.add_parser(
+        "batch",
+        help="a corpus (folder, JSONL or CSV) to GeoParquet datasets, a map and a report; resumable",
+        description="Analyse many articles. Run the same command again to resume an interrupted run.",
+    )
+    p.add_argument("input", help="a folder of .txt files, a JSONL file (id, text, date) or a CSV file")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="output folder (e.g. output/run1/)")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="publication date of documents that carry none")
+    p.add_argument("--text-column", default="text", metavar="NAME", help="field with the article text in JSONL/CSV (default: text)")
+    g = p.add_argument_group("execution")
+    g.add_argument("--engine", choices=ENGINES, default="local", help="local processes (default) or a Dask cluster")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="join an existing Dask cluster (tcp://host:8786); implies --engine dask")
+    g.add_argument("--workers", type=int, metavar="N", help="worker processes (default: CPU count; 1 runs in this process)")
+    g.add_argument("--chunk-size", type=int, metavar="N", help=f"documents per resumable chunk (default {DEFAULT_CHUNK_SIZE})")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _resolver_options(p)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``geomap batch``: run, then one summary line on stderr."""
+    from .cli import _settings
+
+    engine = "dask" if args.scheduler else args.engine
+    result = run_batch(
+        args.input, args.output, engine=engine, workers=args.workers, scheduler=args.scheduler,
+        settings=_settings(args), date=args.date, text_column=args.text_column,
+        progress=not args.no_progress, chunk_size=args.chunk_size,
+    )
+    c = result.counts
+    print(
+        f"geomap: {c['documents']} documents ({c['failed']} failed, see errors.jsonl), {c['places']} places, "
+        f"{c['events']} events, {c['itineraries']} itineraries in {result.seconds:.1f} s -> {result.output_dir}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m geomap.batch`` (the same as ``geomap batch``)."""
+    parser = argparse.ArgumentParser(prog="python -m geomap.batch")
+    add_batch_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["batch", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return cmd_batch(args)
+    except GeomapError as exc:
+        print(f"geomap: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
