@@ -411,5 +411,7 @@ def build_map(
         lons = [b[1] for b in bounds]
         south, north, west, east = min(lats), max(lats), min(lons), max(lons)
         pad = 1.0 if (north - south) < 2 and (east - west) < 2 else 0.0
-        m.fit_bounds([[south - pad, west - pad], [north + pad, east + pad]], padding=(40, 40), max_zoom=9)
+        # stop labels stand to the right of their markers: leave room for them on that side
+        m.fit_bounds([[south - pad, west - pad], [north + pad, east + pad]], padding_top_left=(40, 60),
+                     padding_bottom_right=(200, 40), max_zoom=9)
     return m
