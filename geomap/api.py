@@ -111,17 +111,35 @@ class Analysis:
 
 
 def _analyse_one(
-    text: str, *, date: dt.date | None, doc_id: str | None, gazetteer: Any, fallback: Any | None
+    text: str, *, date: dt.date | None, doc_id: str | None, gazetteer: Any, fallback: Any | None,
+    known_people: set[str] | None = None,
 ) -> tuple[list[Place], list[Event]]:
     if not isinstance(text, str):
         raise InputError("the article must be text (str)")
     if not text.strip():
         raise InputError("the article is empty")
     people = find_people(text, gazetteer)
+    if known_people:
+        people += _known_people(text, people, known_people)
     mentions = find_mentions(text, gazetteer, people=people)
     places = resolve_mentions(mentions, gazetteer, fallback=fallback, doc_id=doc_id)
     events = extract_events(text, split_sentences(text), places, people, pub_date=date, doc_id=doc_id)
     return places, events
+
+
+def _known_people(text: str, found: list[tuple[int, int, str]], known: set[str]) -> list[tuple[int, int, str]]:
+    """People named in full in earlier articles, mentioned here by family name only ("Biden")."""
+    import re
+
+    taken = [(s, e) for s, e, _ in found]
+    here = {name for _, _, name in found}
+    out = []
+    for name in sorted(known - here):
+        family = name.split()[-1]
+        for m in re.finditer(rf"\b{re.escape(family)}\b", text):
+            if not any(s <= m.start() < e for s, e in taken):
+                out.append((m.start(), m.end(), name))
+    return out
 
 
 def _coerce_date(date: dt.date | str | None) -> dt.date | None:
@@ -167,10 +185,17 @@ def analyse_many(
     own_fallback = fallback is None
     fb = make_fallback(s) if own_fallback else fallback
     result = Analysis()
+    docs = list(docs)
+    # people named in full in any article: the others may use their family name alone ("Biden")
+    known: set[str] = set()
+    if len(docs) > 1:
+        for _, text, _ in docs:
+            if isinstance(text, str):
+                known.update(name for _, _, name in find_people(text, gaz) if " " in name)
     try:
         for doc_id, text, date in docs:
             d = _coerce_date(date) or (parse_dateline(text) if isinstance(text, str) else None)
-            places, events = _analyse_one(text, date=d, doc_id=doc_id, gazetteer=gaz, fallback=fb)
+            places, events = _analyse_one(text, date=d, doc_id=doc_id, gazetteer=gaz, fallback=fb, known_people=known)
             result.places.extend(places)
             result.events.extend(events)
             result.texts[doc_id] = text

@@ -47,7 +47,11 @@ def _resolver_options(p: argparse.ArgumentParser) -> None:
 
 
 def _input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", nargs="?", help="article text file (- for standard input)")
+    p.add_argument(
+        "input", nargs="*",
+        help="article text file (- for standard input); several files, a folder of .txt files or a JSONL file "
+        "make one analysis in which events keep their article id and itineraries span the articles",
+    )
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="publication date, where the text has none")
     _resolver_options(p)
 
@@ -117,13 +121,34 @@ def _settings(args: argparse.Namespace):
 
 
 def _analysis(args: argparse.Namespace):
-    from .api import analyse
+    from .api import analyse, analyse_many
     from .io import read_article
 
-    if not args.input:
+    inputs = list(args.input or [])
+    if not inputs:
         raise InputError("no input file given")
-    article = read_article(args.input, date=args.date)
-    return analyse(article.text, date=article.date, doc_id=None, settings=_settings(args))
+    single = len(inputs) == 1 and (inputs[0] == "-" or Path(inputs[0]).suffix.lower() not in (".jsonl", ".ndjson", ".csv")) and not Path(inputs[0]).is_dir()
+    if single:
+        article = read_article(inputs[0], date=args.date)
+        return analyse(article.text, date=article.date, doc_id=None, settings=_settings(args))
+    return analyse_many(_documents(inputs, args.date), settings=_settings(args))
+
+
+def _documents(inputs: Sequence[str], date: dt.date | None):
+    """(doc_id, text, date) for several articles: files, folders of .txt files and JSONL/CSV files."""
+    from ._batch_input import iter_documents
+    from .io import read_article
+
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir() or p.suffix.lower() in (".jsonl", ".ndjson", ".csv"):
+            for doc in iter_documents(p):
+                if doc.error:
+                    raise InputError(f"{doc.where}: {doc.error}")
+                yield doc.doc_id, doc.text, doc.date or date
+        else:
+            article = read_article(item, date=date)
+            yield article.doc_id, article.text, article.date
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -201,8 +226,9 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     a = _analysis(args)
     offline = bool(args.offline)
-    title = args.title or (Path(args.input).stem.replace("-", " ").title() if args.input != "-" else "geomap")
-    output = args.output or Path("output") / f"{Path(args.input).stem if args.input != '-' else 'stdin'}.html"
+    first = args.input[0] if args.input else "-"
+    title = args.title or (Path(first).stem.replace("-", " ").title() if first != "-" else "geomap")
+    output = args.output or Path("output") / f"{Path(first).stem if first != '-' else 'stdin'}.html"
     frames = dict(places=a.places_frame(), events=a.events_frame(), stops=a.stops_frame(), legs=a.legs_frame())
     m = build_map(**frames, offline=offline, title=title)
     save_map(m, output, offline=offline)

@@ -187,3 +187,18 @@ def test_geocode_unknown_name_is_one_line_and_non_zero():
     r = geomap("geocode", "Qxzqxzville", "--json")
     assert r.returncode == 1
     assert len(r.stderr.decode().strip().splitlines()) == 1
+
+
+def test_several_articles_make_one_itinerary_in_date_order(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "b.txt").write_text("SEOUL, Sept. 14, 2023 - President Joe Biden arrived in Tokyo on Wednesday.\n", encoding="utf-8")
+    (folder / "a.txt").write_text("WASHINGTON, Sept. 12, 2023 - President Joe Biden visited Hanoi on Monday.\n", encoding="utf-8")
+    (folder / "c.txt").write_text("Biden later flew to Seoul on Thursday, Sept. 14, 2023.\n", encoding="utf-8")
+    r = geomap("itinerary", str(folder / "c.txt"), str(folder / "b.txt"), str(folder / "a.txt"), "--format", "json")
+    assert r.returncode == 0, r.stderr.decode()
+    (biden,) = json.loads(r.stdout)
+    assert [(s["place"], s["doc_id"]) for s in biden["stops"]] == [("Hanoi", "a"), ("Tokyo", "b"), ("Seoul", "c")]
+    r = geomap("events", str(folder), "--format", "json")
+    assert r.returncode == 0, r.stderr.decode()
+    assert [(e["doc_id"], e["place"]) for e in json.loads(r.stdout)] == [("a", "Hanoi"), ("b", "Tokyo"), ("c", "Seoul")]
