@@ -456,12 +456,19 @@ _COMMON_SENTENCE_STARTERS = frozenset(
 )
 
 
+_IS_A_IN = re.compile(
+    r"^(?:\s*\([^)]{0,60}\))?,?\s+(?:(?:is|was|lies|sits)\s+)?(?:a|an|the)\s+[\w\s,'-]{0,80}?\b(?:in|of|near)\s+(?:the\s+)?(?:[\w.]+\s+of\s+)?$"
+)
+
+
 def _link_parents(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Record "X, Y" and "X in Y" containers: Y becomes X's parent."""
+    """Record containers: in "X, Y", "X in Y" and "X is a town in Y", Y becomes X's parent."""
     out = list(mentions)
     for a in range(len(out) - 1):
         x, y = out[a], out[a + 1]
         between = text[x.end : y.start]
         if between in (", ", ",") or between.strip() in ("in", "in the", "near", "outside", ", in"):
             out[a] = replace(x, parent=y.name)
+        elif len(between) < 120 and "." not in between and _IS_A_IN.match(between):
+            out[a] = replace(x, parent=y.name)  # "Warren is a city in Trumbull County"
     return out
