@@ -51,15 +51,15 @@ def open_gazetteer(settings: Settings | None = None) -> Any:
 
 
 def make_fallback(settings: Settings) -> Any | None:
-    """The fallback for ``settings``: the cache and the online service, or the cache alone when offline.
+    """The fallback for ``settings`` (its cache, then the online service), or ``None`` when offline.
 
     Without a user agent the online service is not used (geomap never sends geopy's
     default agent); those names stay unresolved with a reason that says so.
     """
+    if settings.offline:
+        return None
     from .geocoders.fallback import FallbackResolver
 
-    if settings.offline:
-        return FallbackResolver(settings)  # answers from the cache only; sends nothing
     if not settings.user_agent:
         return _NoUserAgent(settings.geocoder)
     return FallbackResolver(settings)
