@@ -42,13 +42,13 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import _batch_work
 from ._batch_input import Doc, count_documents, input_kind, iter_documents
-from ._batch_work import PENDING_REASON, TABLES, ChunkResult, ChunkTask, fallback_key, split_key
+from ._batch_work import TABLES, ChunkResult, ChunkTask, split_key
 from .errors import ConfigError, GeomapError, InputError, OutputError
 from .io import atomic_path, write_text
 from .settings import Settings, from_env

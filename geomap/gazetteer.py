@@ -37,7 +37,6 @@ import inspect
 import importlib.metadata
 import importlib.util
 import json
-import math
 import os
 import re
 import sqlite3

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .model import Candidate, Mention
@@ -421,12 +421,7 @@ def _judge(
     )
     if single and low in person_words and not in_place_context:
         return None
-    cands = index.lookup(name, limit=20)
-    if not cands:
-        for v in name_variants(normalize_name(name)):
-            cands = index.lookup(v, limit=20)
-            if cands:
-                break
+    cands = index.lookup(name, limit=20)  # lookups include the name's variants ("-on-", "-na-")
     strong = _strong_place(cands)
     # "Chelsea said": a lone small town before a speech verb is a person; "Moscow said" stays a place
     if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong:

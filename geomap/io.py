@@ -92,23 +92,40 @@ def parse_dateline(text: str) -> dt.date | None:
     return got.date() if got else None
 
 
+def _file_mode(target: Path) -> int:
+    """The mode an ordinary new file would get (mkstemp's files are private), or the old file's."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+
+    On any failure the temporary file is removed and ``path`` is left as it was;
+    an ``OSError`` becomes :class:`OutputError`.
+    """
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _file_mode(target))
         os.replace(tmp_path, target)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
+        tmp_path.unlink(missing_ok=True)
         raise
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .model import Candidate, Mention, Place
-from .text import name_variants, normalize_name
+from .text import normalize_name
 
 __all__ = ["CandidateSource", "resolve_mentions", "score_candidate"]
 
@@ -130,13 +130,7 @@ def _candidates(index: CandidateSource, m: Mention) -> list[Candidate]:
     seen: set[Any] = set()
     queries = [q for q in (m.query, m.name) if q]
     for q in queries:
-        hits = index.lookup(q, limit=40)
-        if not hits:
-            for v in name_variants(normalize_name(q)):
-                hits = index.lookup(v, limit=40)
-                if hits:
-                    break
-        for c in hits:
+        for c in index.lookup(q, limit=40):  # lookups include the name's variants
             key = (c.geonameid, c.lat, c.lon)
             if key not in seen:
                 seen.add(key)

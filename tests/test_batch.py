@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geomap import batch
+from geomap import _batch_work, batch
 from geomap.batch import BatchResult, read_batch, run_batch
 from geomap.errors import ConfigError, InputError
 from geomap.model import Candidate
@@ -358,7 +358,7 @@ def test_unknown_names_are_resolved_once_in_the_driver_then_documents_finish(tmp
     assert z.geometry.x.iloc[0] == pytest.approx(-116.1)
     q = places[places["name"] == "Qwxyz"]
     assert len(q) == 5 and q["lat"].isna().all() and (q["unresolved_reason"] == "not found").all()
-    assert batch.PENDING_REASON not in set(places["unresolved_reason"].dropna())
+    assert _batch_work.PENDING_REASON not in set(places["unresolved_reason"].dropna())
     events = gpd.read_parquet(tmp_path / "out" / "events")
     assert (events["place"] == "Zzyzx").sum() == 5  # events exist at places only the fallback found
     assert res.counts["unresolved"] == 5

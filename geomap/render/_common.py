@@ -8,11 +8,7 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +18,7 @@ import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import OutputError
+from ..io import atomic_path
 
 __all__ = [
     "STATUS_COLORS",
@@ -322,37 +318,5 @@ def to_js(obj: Any) -> str:
     )
 
 
-def _file_mode(target: Path) -> int:
-    """The mode an ordinary new file would get (mkstemp's files are private), or the old file's."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-@contextmanager
-def atomic_target(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
-
-    Any ``OSError`` becomes :class:`geomap.errors.OutputError`.
-    """
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, _file_mode(target))
-        os.replace(tmp_path, target)
-    except OSError as exc:
-        tmp_path.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+#: Atomic writes: a temporary file beside the target, renamed over it on success.
+atomic_target = atomic_path
