@@ -368,7 +368,12 @@ def extract_events(
                 order += 1000.0
             host = None
             if action == "host":
-                host = names[0]
+                host = names[0]  # "Putin hosted Kim at ...": the subject hosts, the people after it are guests
+                for r in refs:
+                    if r.start > tm.end() and r.start < place.start - sent.start:
+                        names.extend(a for a in r.actors if a not in names)
+            elif action == "meet" and re.search(r"\b(?:his|her|their) (?:host|hosts)\b|\bhosted by\b", sent.text):
+                host = next((r.actors[0] for r in refs if re.search(r"hosted by\s+(?:\w+\s+){0,3}$", sent.text[: r.start])), None)
             events.append(
                 Event(
                     event_id="", actors=tuple(names), action=action, place=place.name,

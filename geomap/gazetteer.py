@@ -43,6 +43,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -674,6 +675,12 @@ def build(path: Path, sources: Path | None, *, progress: bool = False, upstream:
             print(f"gazetteer: {msg} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
 
     sources = Path(sources) if sources is not None else None
+    if upstream is None and (sources is None or not sources.is_dir()):
+        warnings.warn(
+            f"gazetteer sources folder {sources} not found: building without curated landmarks and aliases "
+            "(set GEOMAP_GAZETTEER_SRC to the repository's gazetteer/ folder)",
+            stacklevel=2,
+        )
     up = upstream if upstream is not None else load_upstream()
     say(f"read {len(up.cities)} towns, {len(up.countries)} countries, {len(up.admin1)} regions")
     entries, names, demonyms = _compile(up, sources)

@@ -88,7 +88,7 @@ ORG_HEADS = frozenset(
     fc cf afc sc united rovers wanderers athletic athletics rangers club team squad lakers giants bulls
     yankees mets celtics knicks saint-germain cowboys tech
     bank airlines airways corporation corp inc ltd llc plc company co group holdings partners
-    party committee fleet army navy forces force guard agency bureau service
+    party committee fleet army navy forces force guard agency bureau service administration
     olympics games marathon festival open cup championship championships league series prix
     treaty accord agreement protocol declaration convention summit conference talks war
     church cathedral mosque temple synagogue foundation fund trust association society union
@@ -120,6 +120,9 @@ NOT_PLACES = frozenset(
     said says told added according
     """.split()
 )
+
+#: Lower-case words after a place name that make it an eponym: "West Nile virus", "Marburg fever".
+_EPONYM_NEXT = frozenset("virus viruses fever flu influenza disease syndrome strain ebolavirus encephalitis".split())
 
 _SPEECH = frozenset("said says say told tells added adds wrote writes noted notes argued argues asked asks".split())
 _PLACE_PREPS = frozenset("in at near from to into outside across throughout around via toward towards".split())
@@ -346,8 +349,10 @@ def find_mentions(text: str, index: NameIndex, *, people: Iterable[tuple[int, in
     people = list(people)
     person_spans = [(s, e) for s, e, _ in people]
     person_words: set[str] = set()
-    for _, _, name in people:
+    for s_, e_, name in people:
         words = name.split()
+        if len(words) == 1 and name[:1].isupper():
+            person_words.add(name.lower())  # "Ms. Corby": a family name on its own
         if len(words) >= 2:
             person_words.add(words[-1].lower())
             if words[0].lower() in _SINO_KOREAN:
@@ -400,6 +405,11 @@ def _judge(
     if any(ps <= s < pe or ps < e <= pe for ps, pe in person_spans):
         return None
     if single and (_junk(toks[0]) or low in NOT_PLACES):
+        return None
+    if text[e : e + 1] == "$":
+        return None  # a currency: "US$460"
+    nxt_word = tokens[run_end].text.lower() if run_end < len(tokens) and k == run_end else ""
+    if nxt_word in _EPONYM_NEXT:
         return None
     prefix = [t.text.lower() for t in tokens[run_start:i]]
     if any(w in CONNECTORS for w in prefix):  # "University of Texas", "sanctions on North Korea"

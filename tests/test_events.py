@@ -118,3 +118,10 @@ def test_dates_resolve_against_the_publication_date(expr, want):
 
 def test_following_day_counts_from_the_previous_event():
     assert resolve_date("the following day", dt.date(2023, 9, 15), previous=dt.date(2023, 9, 12)) == ("2023-09-13", "day")
+
+
+def test_host_and_guest(fake_gazetteer):
+    text = "Russian President Vladimir Putin hosted North Korean leader Kim Jong Un in Vladivostok on Monday."
+    (e,) = run(text, fake_gazetteer, "2023-09-15").events
+    assert e.action == "host" and e.cameo == "043"
+    assert e.host == "Vladimir Putin" and set(e.actors) == {"Vladimir Putin", "Kim Jong Un"}
