@@ -37,6 +37,7 @@ import inspect
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import re
 import sqlite3
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 #: Bump whenever the build code changes what ends up in the index.
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 
 #: Prior order of kinds in :meth:`Gazetteer.lookup` (cities then by population).
 KIND_ORDER: dict[str, int] = {"country": 0, "admin": 1, "region": 2, "water": 3, "landmark": 4, "city": 5}
@@ -430,7 +431,54 @@ def _display_name(name: str, aliases: Sequence[str]) -> str:
     return english
 
 
+#: Country outlines shipped with geomap (Natural Earth), used to place regions by their area.
+COUNTRY_OUTLINES = Path(__file__).resolve().parent / "data" / "countries.geojson"
+
+
+def _area_centres(cities: Sequence[_Entry], outlines: Path = COUNTRY_OUTLINES) -> dict[tuple[str, str], tuple[float, float]]:
+    """Area-weighted centres of first-level regions, approximated from their towns.
+
+    Each country's outline is covered with a grid; every cell goes to the region of
+    its nearest town, and a region's centre is the mean of its cells. Regions with
+    sparse towns in a large area (Ontario, Queensland) land near their geographic
+    middle, not among their southern towns.
+    """
+    import numpy as np
+    import shapely
+
+    if not outlines.is_file():
+        return {}
+    by_cc: dict[str, list[_Entry]] = defaultdict(list)
+    for c in cities:
+        if c.cc and c.admin1:
+            by_cc[c.cc].append(c)
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for feature in json.loads(outlines.read_text(encoding="utf-8"))["features"]:
+        cc = feature["properties"].get("iso_a2")
+        towns = by_cc.get(cc or "")
+        if not towns:
+            continue
+        geom = shapely.geometry.shape(feature["geometry"])
+        minx, miny, maxx, maxy = geom.bounds
+        step = min(0.25, max(0.02, math.sqrt((maxx - minx) * (maxy - miny)) / 80))
+        xs, ys = np.meshgrid(np.arange(minx + step / 2, maxx, step), np.arange(miny + step / 2, maxy, step))
+        xs, ys = xs.ravel(), ys.ravel()
+        keep = shapely.contains_xy(geom, xs, ys)
+        xs, ys = xs[keep], ys[keep]
+        if not len(xs):
+            continue
+        tree = shapely.STRtree(shapely.points([t.lon for t in towns], [t.lat for t in towns]))
+        nearest = tree.query_nearest(shapely.points(xs, ys), all_matches=False)[1]
+        codes = np.array([t.admin1 for t in towns])[nearest]
+        w = np.cos(np.radians(ys))
+        for code in np.unique(codes):
+            m = codes == code
+            out[(cc, str(code))] = (float((ys[m] * w[m]).sum() / w[m].sum()), float((xs[m] * w[m]).sum() / w[m].sum()))
+    return out
+
+
 def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:
+    centres = _area_centres(cities)
     towns: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
     big: set[tuple[str, str]] = set()
     for c in cities:
@@ -444,7 +492,7 @@ def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:
         pool = towns.get((cc, code))
         if not pool:
             continue
-        lat, lon = _centre(pool)
+        lat, lon = centres.get((cc, code)) or _centre(pool)
         # a city-region (Moscow, Berlin, Tokyo) shares its names with its city; leave them to the city
         biggest = max(pool, key=lambda c: c.population)
         taken = {normalize_name(n) for n in [biggest.name, *(n for n, _ in biggest.names)]}
