@@ -583,8 +583,8 @@ def _demonyms(sources: Path | None, up: Upstream, countries: Sequence[_Entry]) -
                 continue
             if code in ("", "-"):
                 out.pop(key, None)
-            elif code in pop:
-                out[key] = code
+            elif code in pop or (code.startswith("#") and code[1:].lstrip("-").isdigit()):
+                out[key] = code  # a country code, or "#geonameid" for a region ("European" -> Europe)
             else:
                 raise GazetteerError(f"{path}:{lineno}: unknown country code {code!r}")
     return out
@@ -933,13 +933,14 @@ class Gazetteer:
         return _candidate(row) if row else None
 
     def demonym(self, word: str) -> Candidate | None:
-        """The country a demonym names: ``"North Korean"`` -> North Korea; plurals too."""
+        """The country (or region) a demonym names: ``"North Korean"`` -> North Korea,
+        ``"European"`` -> Europe; plurals too."""
         key = normalize_name(word)
         for k in (key, key[:-1] if key.endswith("s") else None):
             if k:
                 row = self._con.execute("SELECT cc FROM demonyms WHERE key = ?", (k,)).fetchone()
                 if row:
-                    return self.country(row[0])
+                    return self.get(int(row[0][1:])) if row[0].startswith("#") else self.country(row[0])
         return None
 
     def _load_words(self) -> None:

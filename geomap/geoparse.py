@@ -172,6 +172,28 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
+    """"DPRK-South Korea", "Syrian-Turkish", "Washington-Moscow": capitalised parts that name places,
+    in a compound the index does not know, become tokens of their own ("Komsomolsk-on-Amur",
+    "Guinea-Bissau" and "Paris Saint-Germain" stay whole)."""
+    out: list[Token] = []
+    for t in tokens:
+        parts = t.text.split("-")
+        if (
+            len(parts) > 1
+            and all(p[:1].isupper() for p in parts)
+            and not index.has_key(normalize_name(t.text))
+            and any(index.has_key(normalize_name(p)) or index.demonym(p) is not None for p in parts)
+        ):
+            pos = t.start
+            for p in parts:
+                out.append(Token(p, pos, pos + len(p)))
+                pos += len(p) + 1
+            continue
+        out.append(t)
+    return out
+
+
 def _is_cap(tok: Token) -> bool:
     return tok.text[:1].isupper()
 
@@ -184,7 +206,7 @@ def _sentence_initial(text: str, tok: Token) -> bool:
 def _joins(text: str, a: Token, b: Token) -> bool:
     """Whether two neighbouring tokens can stand in one name."""
     gap = text[a.end : b.start]
-    if gap.strip(" ") in ("", "-"):
+    if gap.strip(" ") == "" or (gap.strip(" ") == "-" and gap != "-"):
         return True
     # "St. Petersburg", "Matthew D. Flores"
     return gap.strip() == "." and a.dotted and (a.text.lower() in _JOIN_ABBREV or (len(a.text) == 1 and a.text.isupper()))
@@ -343,7 +365,7 @@ def find_mentions(text: str, index: NameIndex, *, people: Iterable[tuple[int, in
     ``people`` (spans from :func:`find_people`) are never places, nor are later
     bare family names of people named in full ("Kim" after "Kim Jong Un").
     """
-    tokens = tokenize(text)
+    tokens = _split_compounds(tokenize(text), index)
     if people is None:
         people = find_people(text, index)
     people = list(people)
@@ -420,7 +442,7 @@ def _judge(
         return Mention(name, s, e, hint="demonym") if not prefix else None
     # part of a longer capitalised name: keep "Mansfield Police Department", "central Texas";
     # drop "St. James Youth Detention Center", "Gulf War", "Houston Chronicle"
-    if prefix and not all(w in DIRECTIONS for w in prefix):
+    if prefix and not all(w in DIRECTIONS or w == "the" for w in prefix):
         return None
     if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in ORG_HEADS for w in suffix):
         return None  # named after the place, not in it: "Houston Chronicle", "Paris Saint-Germain"

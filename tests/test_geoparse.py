@@ -87,3 +87,14 @@ def test_capital_standing_for_government_is_kept(fake_gazetteer):
 
 def test_sentence_initial_common_words_are_not_places(fake_gazetteer):
     assert names("During the talks, nobody left. However, it rained.", fake_gazetteer) == []
+
+
+def test_compounds_eponyms_currencies_and_continent_adjectives(gazetteer):
+    def found(text):
+        return [(p.name, p.kind) for p in resolved(text, gazetteer)]
+
+    assert found("The DPRK-South Korea summit was held.") == [("DPRK", "country"), ("South Korea", "country")]
+    assert found("Cases of West Nile virus rose.") == []
+    assert found("It paid US$460 million.") == []
+    assert found("European officials met.") == [("European", "demonym")]
+    assert found("The Food and Drug Administration recalled it.") == []
