@@ -69,6 +69,21 @@ PERSON_TITLES = frozenset(
     """.split()
 )
 
+#: Titles right before a name that make it a person even when the name is also a place ("Mrs. Lincoln").
+HONORIFICS = frozenset(
+    """mr mrs ms miss dr sir lord lady dame president sen senator rep gov governor mayor judge justice
+    gen general col lt capt sgt pope king queen prince princess sheikh emir sultan coach officer
+    detective sheriff deputy rev reverend bishop""".split()
+)
+
+#: State abbreviations that are ordinary words without their dot ("Miss", "Mass", "Wash").
+_DOTTED_ONLY = frozenset(
+    "ala ariz ark calif colo conn del fla ga ill ind kan kans ky la md mass mich minn miss mo mont neb nev okla ore pa tenn vt va wash wis wyo".split()
+)
+
+#: Organisations that some gazetteers list as places.
+_ORGANISATIONS = frozenset("hamas hezbollah hizbollah fatah taliban nato".split())
+
 #: Words after a place name that make the run an institution of that place: "Mansfield Police
 #: Department", "Paris High School", "Kansas Department of Transportation". The place is kept.
 JURISDICTION_HEADS = frozenset(
@@ -80,19 +95,25 @@ JURISDICTION_HEADS = frozenset(
     community region province national guard""".split()
 )
 
-#: Words after a name that make the whole run an organisation, team or title, not a place.
-ORG_HEADS = frozenset(
+#: Words after a place name that make the whole run something named after the place, not in it:
+#: media, teams, companies, events ("Houston Chronicle", "Paris Saint-Germain", "Gulf War").
+NAMED_AFTER = frozenset(
     """chronicle times post herald tribune journal gazette globe telegraph guardian observer independent
     examiner inquirer courier sentinel register review express mirror sun star daily weekly news record
     bulletin monitor press reporter magazine radio tv television network broadcasting
     fc cf afc sc united rovers wanderers athletic athletics rangers club team squad lakers giants bulls
     yankees mets celtics knicks saint-germain cowboys tech
     bank airlines airways corporation corp inc ltd llc plc company co group holdings partners
-    party committee fleet army navy forces force guard agency bureau service administration
     olympics games marathon festival open cup championship championships league series prix
     treaty accord agreement protocol declaration convention summit conference talks war
-    church cathedral mosque temple synagogue foundation fund trust association society union
     orchestra ballet opera theatre theater center centre""".split()
+)
+
+#: Words after a place name that make the run an organisation of that place ("Georgia Bureau of
+#: Investigation", "Ohio Association of ..."): a well-known place is kept, a small one is not.
+ORG_HEADS = NAMED_AFTER | frozenset(
+    """party committee fleet army navy forces force guard agency bureau service administration
+    church cathedral mosque temple synagogue foundation fund trust association society union""".split()
 )
 
 #: Words before a place that keep it a place: "Northern Ireland" aside, "central Texas", "East Tennessee".
@@ -183,7 +204,7 @@ def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
             len(parts) > 1
             and all(p[:1].isupper() for p in parts)
             and not index.has_key(normalize_name(t.text))
-            and any(index.has_key(normalize_name(p)) or index.demonym(p) is not None for p in parts)
+            and any(index.demonym(p) is not None or _strong_place(index.lookup(p, limit=10)) for p in parts)
         ):
             pos = t.start
             for p in parts:
@@ -279,7 +300,9 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
         for p, t in enumerate(run[:-1]):
             if t.text.lower().rstrip(".") in PERSON_TITLES:
                 k = p + 1
-        titled = k > 0 or (i > 0 and tokens[i - 1].text.lower().rstrip(".") in PERSON_TITLES)
+        before = tokens[i - 1].text.lower().rstrip(".") if i > 0 else ""
+        titled = k > 0 or before in PERSON_TITLES
+        honorific = (k > 0 and run[k - 1].text.lower().rstrip(".") in HONORIFICS) or before in HONORIFICS
         name_toks = run[k:]
         if not name_toks:
             continue
@@ -290,7 +313,7 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
         institutional = any(w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS for w in lows)
         placey = index is not None and _whole_is_place(index, name_toks, text)
         is_person = False
-        if titled and not placey and not institutional:
+        if titled and not institutional and (not placey or honorific):
             is_person = True
         elif multi and not placey and not institutional:
             if after in _SPEECH or re.match(r",\s*\d{1,3},", text[name_toks[-1].end : name_toks[-1].end + 6]):
@@ -430,6 +453,8 @@ def _judge(
         return None
     if text[e : e + 1] == "$":
         return None  # a currency: "US$460"
+    if single and (low in _ORGANISATIONS or (low in _DOTTED_ONLY and text[e : e + 1] != ".")):
+        return None
     nxt_word = tokens[run_end].text.lower() if run_end < len(tokens) and k == run_end else ""
     if nxt_word in _EPONYM_NEXT:
         return None
@@ -444,8 +469,9 @@ def _judge(
     # drop "St. James Youth Detention Center", "Gulf War", "Houston Chronicle"
     if prefix and not all(w in DIRECTIONS or w == "the" for w in prefix):
         return None
-    if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in ORG_HEADS for w in suffix):
+    if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in NAMED_AFTER for w in suffix):
         return None  # named after the place, not in it: "Houston Chronicle", "Paris Saint-Germain"
+    lead_in_name = bool(suffix) and suffix[0] not in JURISDICTION_HEADS and suffix[0] not in CONNECTORS
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
     in_place_context = (before is not None and before.text.lower() in _PLACE_PREPS) or (
@@ -454,17 +480,22 @@ def _judge(
     if single and low in person_words and not in_place_context:
         return None
     cands = index.lookup(name, limit=20)  # lookups include the name's variants ("-on-", "-na-")
-    strong = _strong_place(cands)
+    strong = _strong_place([c for c in cands if c.match == "name"])  # GeoNames alternate names are noisy
+    if lead_in_name and not strong:
+        return None  # "Metro Nashville", "Titan Operating": only a well-known place leads another name
     # "Chelsea said": a lone small town before a speech verb is a person; "Moscow said" stays a place
     if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong:
         return None
-    if not any(c.match == "name" for c in cands) and not (strong or any(c.kind in ("region", "water") for c in cands)):
+    if not any(c.match == "name" for c in cands) and not (_strong_place(cands) or any(c.kind in ("region", "water") for c in cands)):
         return None  # only an alternate name of a small place matched
     # a common English word ("Center", "May", "Bell") needs a big place or a place context
     if single and not strong and _freq(index, low) >= _COMMON_ZIPF and not in_place_context:
         return None
     if single and _sentence_initial(text, toks[0]) and low in _COMMON_SENTENCE_STARTERS:
         return None
+    if single and toks[0].dotted and low in _DOTTED_ONLY:
+        e += 1  # the abbreviation's dot belongs to the name: "Ind.", "Ky."
+        name = text[s:e]
     hint = None
     query = None
     nxt = tokens[k] if k < len(tokens) else None
