@@ -243,7 +243,10 @@ def _curated_paths(sources: Path | None) -> list[Path]:
     return [sources / n for n in CURATED_FILES if (sources / n).is_file()]
 
 
-_NORMALISER_SOURCE = inspect.getsource(normalize_name).encode() + inspect.getsource(name_variants).encode()
+#: The keys depend on the normaliser and the entries on this module: a change to either rebuilds.
+_NORMALISER_SOURCE = (
+    inspect.getsource(normalize_name).encode() + inspect.getsource(name_variants).encode() + Path(__file__).read_bytes()
+)
 
 
 def fingerprint(sources: Path | None, version: str) -> str:
@@ -253,7 +256,7 @@ def fingerprint(sources: Path | None, version: str) -> str:
     True
     """
     h = hashlib.sha256(f"build={BUILD_VERSION};{version}".encode())
-    h.update(_NORMALISER_SOURCE)  # the keys depend on the normaliser: a change to it rebuilds
+    h.update(_NORMALISER_SOURCE)
     for p in _curated_paths(sources):
         h.update(b"\0" + p.name.encode() + b"\0")
         h.update(p.read_bytes())
@@ -452,7 +455,8 @@ def _area_centres(cities: Sequence[_Entry], outlines: Path = COUNTRY_OUTLINES) -
     for c in cities:
         if c.cc and c.admin1:
             by_cc[c.cc].append(c)
-    out: dict[tuple[str, str], tuple[float, float]] = {}
+    # sums of weight, weight * lat and weight * lon per region, over every outline of its country
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for feature in json.loads(outlines.read_text(encoding="utf-8"))["features"]:
         cc = feature["properties"].get("iso_a2")
         towns = by_cc.get(cc or "")
@@ -470,11 +474,14 @@ def _area_centres(cities: Sequence[_Entry], outlines: Path = COUNTRY_OUTLINES) -
         tree = shapely.STRtree(shapely.points([t.lon for t in towns], [t.lat for t in towns]))
         nearest = tree.query_nearest(shapely.points(xs, ys), all_matches=False)[1]
         codes = np.array([t.admin1 for t in towns])[nearest]
-        w = np.cos(np.radians(ys))
+        w = np.cos(np.radians(ys)) * step * step  # each cell's area: grids differ between outlines
         for code in np.unique(codes):
             m = codes == code
-            out[(cc, str(code))] = (float((ys[m] * w[m]).sum() / w[m].sum()), float((xs[m] * w[m]).sum() / w[m].sum()))
-    return out
+            a = acc[(cc, str(code))]
+            a[0] += float(w[m].sum())
+            a[1] += float((ys[m] * w[m]).sum())
+            a[2] += float((xs[m] * w[m]).sum())
+    return {k: (a[1] / a[0], a[2] / a[0]) for k, a in acc.items() if a[0] > 0}
 
 
 def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:

@@ -94,7 +94,7 @@ def score_candidate(
             score += 6.0
         elif m.hint == "landmark" and c.kind != "landmark":
             score -= 2.0
-    if c.kind in ("country", "admin", "region", "water") and normalize_name(c.name) == normalize_name(m.name):
+    if c.kind in ("country", "admin", "region", "water", "landmark") and normalize_name(c.name) == normalize_name(m.name):
         if not (c.kind == "admin" and capital_named):
             score += 4.0  # the entry's own name, not one of its alternate names (a capital's name is the capital's)
     bonus = 0.0
