@@ -28,7 +28,7 @@ class CandidateSource(Protocol):
 
 
 _KIND_PRIOR = {"country": 14.0, "admin": 8.0, "region": 10.0, "water": 9.0, "landmark": 3.0, "city": 1.0}
-_MAX_CITY_FOCUS = 8.0
+_MAX_CITY_FOCUS = 10.0
 
 
 @dataclass(frozen=True)
