@@ -502,7 +502,7 @@ def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:
         lat, lon = centres.get((cc, code)) or _centre(pool)
         # a city-region (Moscow, Berlin, Tokyo) shares its names with its city; leave them to the city
         biggest = max(pool, key=lambda c: c.population)
-        taken = {normalize_name(n) for n in [biggest.name, *(n for n, _ in biggest.names)]}
+        taken = {normalize_name(biggest.name)}  # its own name, not its alternate names ("Oklahoma")
         aliases = [n for n in a.get("aliases") or () if _alias_ok(n) and (cc, normalize_name(n)) not in big]
         names = [(n, not _ADMIN_TYPE_WORDS.intersection(normalize_name(n).split())) for n in aliases]
         names.append((a["name"], False))

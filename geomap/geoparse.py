@@ -406,7 +406,12 @@ def find_mentions(text: str, index: NameIndex, *, people: Iterable[tuple[int, in
     mentions: list[Mention] = []
     for r0, r1 in _cap_runs(tokens, text):
         # a sentence-initial function word is no part of a name: "In Sochi", "During Ukraine's war"
-        while r0 < r1 - 1 and _sentence_initial(text, tokens[r0]) and _weak_opener(index, tokens[r0]):
+        while (
+            r0 < r1 - 1
+            and _sentence_initial(text, tokens[r0])
+            and _weak_opener(index, tokens[r0])
+            and _match_at(index, tokens, text, r0, r1, maxw)[0] < 2  # "South Korea's ..." starts a name
+        ):
             r0 += 1
         i, prev_end = r0, r0
         while i < r1:
