@@ -502,7 +502,10 @@ def _admin_entries(up: Upstream, cities: Sequence[_Entry]) -> list[_Entry]:
         lat, lon = centres.get((cc, code)) or _centre(pool)
         # a city-region (Moscow, Berlin, Tokyo) shares its names with its city; leave them to the city
         biggest = max(pool, key=lambda c: c.population)
-        taken = {normalize_name(biggest.name)}  # its own name, not its alternate names ("Oklahoma")
+        taken = {normalize_name(biggest.name)}
+        if biggest.population * 2 >= sum(c.population for c in pool):
+            # a city-region (Kyiv, Berlin): all the city's names are the city's
+            taken |= {normalize_name(n) for n, _ in biggest.names}
         aliases = [n for n in a.get("aliases") or () if _alias_ok(n) and (cc, normalize_name(n)) not in big]
         names = [(n, not _ADMIN_TYPE_WORDS.intersection(normalize_name(n).split())) for n in aliases]
         names.append((a["name"], False))
@@ -878,8 +881,9 @@ class Gazetteer:
     def lookup(self, name: str, *, limit: int = 50) -> list[Candidate]:
         """Entries whose normalised name, alias or variant equals ``normalize_name(name)``.
 
-        Best prior first: countries, then admin, region, water, landmark, then
-        cities by population. ``match`` is ``"name"`` when a main name or a
+        Entries matched by a main name or curated alias first, then those matched by a
+        GeoNames alternate name; within each, best prior first: countries, then admin,
+        region, water, landmark, then cities by population. ``match`` is ``"name"`` when a main name or a
         curated alias matched, ``"alias"`` when only a GeoNames alternate name did.
         """
         key = normalize_name(name)
@@ -889,7 +893,7 @@ class Gazetteer:
         marks = ",".join("?" * len(keys))
         rows = self._con.execute(
             f"SELECT {_COLUMNS}, min(n.alias) FROM names n JOIN entries e ON e.id = n.id "
-            f"WHERE n.key IN ({marks}) GROUP BY e.id ORDER BY e.prior, e.id LIMIT ?",
+            f"WHERE n.key IN ({marks}) GROUP BY e.id ORDER BY min(n.alias), e.prior, e.id LIMIT ?",
             (*keys, int(limit)),
         ).fetchall()
         return [_candidate(r, "alias" if r[10] else "name") for r in rows]
