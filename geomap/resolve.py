@@ -138,9 +138,22 @@ def _candidates(index: CandidateSource, m: Mention) -> list[Candidate]:
     return found
 
 
-def _evidence(mentions: Sequence[Mention], picks: Sequence[tuple[Candidate, float] | None]) -> _Evidence:
+#: Weight of the regions a name *could* be in (beside where the first reading put it): names that
+#: share a region support each other ("Huntsville" and "Walker County" are both in Texas).
+_SUPPORT = 0.75
+
+
+def _evidence(
+    mentions: Sequence[Mention], picks: Sequence[tuple[Candidate, float] | None], cands: Sequence[list[Candidate]]
+) -> _Evidence:
     """What a first reading says about the document's countries, regions and anchor points."""
     ev = _Evidence()
+    for m, cs in zip(mentions, cands):
+        regions = {(c.country_code, c.admin1) for c in cs[:20] if c.country_code and c.admin1 and c.kind in ("city", "admin")}
+        if len(regions) > 1:
+            counter = ev.admin1.setdefault(normalize_name(m.name), Counter())
+            for r in regions:
+                counter[r] += _SUPPORT / len(regions)
     for m, got in zip(mentions, picks):
         if got is None:
             continue
@@ -174,7 +187,7 @@ def resolve_mentions(
     """
     cands = [_candidates(index, m) for m in mentions]
     first = _pick_all(mentions, cands, index, lambda name: Focus.empty())
-    evidence = _evidence(mentions, first)
+    evidence = _evidence(mentions, first, cands)
     picks = _pick_all(mentions, cands, index, evidence.focus_without)
     focus = evidence.focus_without("")
 
