@@ -410,7 +410,7 @@ def find_mentions(text: str, index: NameIndex, *, people: Iterable[tuple[int, in
             r0 < r1 - 1
             and _sentence_initial(text, tokens[r0])
             and _weak_opener(index, tokens[r0])
-            and _match_at(index, tokens, text, r0, r1, maxw)[0] < 2  # "South Korea's ..." starts a name
+            and not _starts_known_name(index, tokens, text, r0, r1, maxw)
         ):
             r0 += 1
         i, prev_end = r0, r0
@@ -425,6 +425,14 @@ def find_mentions(text: str, index: NameIndex, *, people: Iterable[tuple[int, in
                 prev_end = i + n
             i += n
     return _link_parents(text, mentions)
+
+
+def _starts_known_name(index: NameIndex, tokens: list[Token], text: str, i: int, j: int, maxw: int) -> bool:
+    """Whether tokens[i:] begin a well-known multiword place ("South Korea's ...", not "On March 5")."""
+    n, what = _match_at(index, tokens, text, i, j, maxw)
+    if n < 2:
+        return False
+    return what == "demonym" or _strong_place(index.lookup(text[tokens[i].start : tokens[i + n - 1].end], limit=10))
 
 
 def _weak_opener(index: NameIndex, tok: Token) -> bool:
