@@ -432,7 +432,10 @@ def _starts_known_name(index: NameIndex, tokens: list[Token], text: str, i: int,
     n, what = _match_at(index, tokens, text, i, j, maxw)
     if n < 2:
         return False
-    return what == "demonym" or _strong_place(index.lookup(text[tokens[i].start : tokens[i + n - 1].end], limit=10))
+    first = tokens[i].text.lower()
+    if what == "demonym" or first in DIRECTIONS or (first not in NOT_PLACES and first not in _COMMON_SENTENCE_STARTERS):
+        return True  # "East Lansing", "Union City"
+    return _strong_place(index.lookup(text[tokens[i].start : tokens[i + n - 1].end], limit=10))
 
 
 def _weak_opener(index: NameIndex, tok: Token) -> bool:
