@@ -44,7 +44,7 @@ ACTIONS: dict[str, str] = {
     r"met|meets?|meeting|talks|discussions|summit": "meet",
     r"visit(?:ed|s|ing)?": "visit",
     r"arriv(?:e|ed|es|ing)|land(?:ed|s)|reach(?:ed|es)": "arrive",
-    r"left|depart(?:ed|s|ing)?|leaves|leaving": "depart",
+    r"left for|leaves for|leaving for|depart(?:ed|s|ing)?": "depart",
     r"flew|fly|flies|flying|travel(?:l?ed|s|l?ing)?|went|headed|returned|returns|returning": "travel",
     r"tour(?:ed|s|ing)?|inspect(?:ed|s|ing)?": "tour",
     r"host(?:ed|s|ing)?|welcomed": "host",
@@ -309,6 +309,7 @@ def extract_events(
     actors = find_actors(text, people)
     events: list[Event] = []
     prev_subject: tuple[str, ...] = ()
+    last_travellers: tuple[str, ...] = ()  # the actors of the previous sentence's events
     prev_group: tuple[str, ...] = ()
     last_date: dt.date | None = None
     last_stated: str | None = None
@@ -349,11 +350,11 @@ def extract_events(
                     if re.search(r"\b(with|between|and)\s+(?:his |her |their )?(?:[A-Z][a-z]+ )*(?:[a-z]+ )?(?:[A-Z][a-z]+ )*$", pre):
                         names.extend(a for a in r.actors if a not in names)
             if not names:
-                near = [r for r in refs if r.start < tm.start()]
+                near = [r for r in refs if r.start < tm.start() and len(sent.text[r.end : tm.start()].split()) <= 4]
                 if near:
-                    names = list(near[-1].actors)
-                elif not refs and prev_subject:
-                    names = list(prev_subject)  # "A planned visit to X was called off": the story's protagonist
+                    names = list(near[-1].actors)  # "... sent by Pope Gregory, landed" is not Gregory's landing
+                elif not refs and last_travellers:
+                    names = list(last_travellers)  # "A planned visit to X was called off": the story's traveller
             if not names:
                 continue
             tmatch = _TIME.search(sent.text)
@@ -391,6 +392,8 @@ def extract_events(
                 last_stated = date
             if date and precision == "day":
                 last_date = dt.date.fromisoformat(date)
+        in_this = [e for e in events if e.sentence_start == sent.start]
+        last_travellers = in_this[-1].actors if in_this else ()
         if subject:
             prev_subject = subject
         multi = [r.actors for r in refs if len(r.actors) > 1]

@@ -69,6 +69,9 @@ PERSON_TITLES = frozenset(
     """.split()
 )
 
+#: Words that end street and road names, never a person's: "Ledo Road", "Royal Street".
+_STREETS = frozenset("road street avenue boulevard lane drive highway way square court place trail parkway isla".split())
+
 #: Titles right before a name that make it a person even when the name is also a place ("Mrs. Lincoln").
 HONORIFICS = frozenset(
     """mr mrs ms miss dr sir lord lady dame president sen senator rep gov governor mayor judge justice
@@ -289,7 +292,17 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
     """
     tokens = tokenize(text)
     spans: list[tuple[int, int, str]] = []
-    for i, j in _cap_runs(tokens, text):
+    runs: list[tuple[int, int]] = []
+    for i, j in _cap_runs(tokens, text):  # "Sergei Lavrov and Joe Biden" are two people
+        cut = i
+        for q in range(i, j):
+            if tokens[q].text.lower() == "and":
+                runs.append((cut, q))
+                cut = q + 1
+        runs.append((cut, j))
+    for i, j in runs:
+        if i >= j:
+            continue
         while i < j - 1 and _sentence_initial(text, tokens[i]) and (
             tokens[i].text.lower() in NOT_PLACES or tokens[i].text.lower() in _COMMON_SENTENCE_STARTERS
         ):
@@ -298,10 +311,14 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
         # drop everything up to the last title inside the run ("Russian President Vladimir Putin")
         k = 0
         for p, t in enumerate(run[:-1]):
-            if t.text.lower().rstrip(".") in PERSON_TITLES:
+            if _is_title(t.text):
                 k = p + 1
+        # "Secretary of State Hillary Clinton", "Minister for Foreign Affairs Sergei Lavrov"
+        if k and k < len(run) - 1 and run[k].text.lower() in CONNECTORS:
+            given = next((q for q in range(k + 1, len(run) - 1) if _first_name(index, run[q].text)), None)
+            k = given if given is not None else k + 2
         before = tokens[i - 1].text.lower().rstrip(".") if i > 0 else ""
-        titled = k > 0 or before in PERSON_TITLES
+        titled = k > 0 or _is_title(before)
         honorific = (k > 0 and run[k - 1].text.lower().rstrip(".") in HONORIFICS) or before in HONORIFICS
         name_toks = run[k:]
         if not name_toks:
@@ -310,7 +327,9 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
         lows = [w.lower().rstrip(".") for w in words]
         after = tokens[j].text.lower() if j < len(tokens) else ""
         multi = len(words) >= 2 and not any(w in CONNECTORS for w in lows)
-        institutional = any(w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS for w in lows)
+        institutional = any(
+            w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS or w in _STREETS for w in lows
+        )
         placey = index is not None and _whole_is_place(index, name_toks, text)
         is_person = False
         if titled and not institutional and (not placey or honorific):
@@ -323,9 +342,19 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
             elif _looks_korean_or_chinese(words):
                 is_person = True
         if is_person:
+            # "Foreign Affairs Sergei Lavrov said": the name starts at its given name
+            if index is not None and len(name_toks) > 2 and not _first_name(index, name_toks[0].text):
+                q = next((q for q in range(1, len(name_toks) - 1) if _first_name(index, name_toks[q].text)), 0)
+                name_toks = name_toks[q:]
             s, e = name_toks[0].start, name_toks[-1].end
             spans.append((s, e, text[s:e]))
     return spans
+
+
+def _is_title(word: str) -> bool:
+    """"President", "Gov.", "Vice-President", "Prime-Minister"."""
+    w = word.lower().rstrip(".")
+    return w in PERSON_TITLES or w.rsplit("-", 1)[-1] in PERSON_TITLES
 
 
 def _whole_is_place(index: NameIndex, toks: list[Token], text: str) -> bool:

@@ -98,3 +98,9 @@ def test_compounds_eponyms_currencies_and_continent_adjectives(gazetteer):
     assert found("It paid US$460 million.") == []
     assert found("European officials met.") == [("European", "demonym")]
     assert found("The Food and Drug Administration recalled it.") == []
+
+
+def test_people_in_a_list_with_long_titles(gazetteer):
+    text = ("U.S. Secretary of State Hillary Clinton met Russian Foreign Minister Sergei Lavrov "
+            "and U.S. Vice-President Joe Biden in Brussels. Minister for Foreign Affairs Sergei Lavrov said so.")
+    assert [n for _, _, n in find_people(text, gazetteer)] == ["Hillary Clinton", "Sergei Lavrov", "Joe Biden", "Sergei Lavrov"]
