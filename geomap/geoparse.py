@@ -317,6 +317,10 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
         if k and k < len(run) - 1 and run[k].text.lower() in CONNECTORS:
             given = next((q for q in range(k + 1, len(run) - 1) if _first_name(index, run[q].text)), None)
             k = given if given is not None else k + 2
+        while k and k < len(run) and run[k].text.lower() in CONNECTORS:
+            k += 2  # "Deputy Minister of Defence of Azerbaijan" names no one
+        if k >= len(run):
+            continue
         before = tokens[i - 1].text.lower().rstrip(".") if i > 0 else ""
         titled = k > 0 or _is_title(before)
         honorific = (k > 0 and run[k - 1].text.lower().rstrip(".") in HONORIFICS) or before in HONORIFICS
@@ -471,6 +475,8 @@ def _weak_opener(index: NameIndex, tok: Token) -> bool:
     low = tok.text.lower()
     if low in NOT_PLACES or low in _COMMON_SENTENCE_STARTERS:
         return True
+    if index.demonym(tok.text) is not None:
+        return False  # "Russian President Vladimir Putin ..."
     return _freq(index, low) >= 4.5 and not _strong_place(index.lookup(tok.text, limit=10))
 
 

@@ -104,3 +104,10 @@ def test_people_in_a_list_with_long_titles(gazetteer):
     text = ("U.S. Secretary of State Hillary Clinton met Russian Foreign Minister Sergei Lavrov "
             "and U.S. Vice-President Joe Biden in Brussels. Minister for Foreign Affairs Sergei Lavrov said so.")
     assert [n for _, _, n in find_people(text, gazetteer)] == ["Hillary Clinton", "Sergei Lavrov", "Joe Biden", "Sergei Lavrov"]
+
+
+def test_office_titles_name_no_one_and_a_demonym_may_open_a_sentence(gazetteer):
+    text = ("Isa Sadygov, the former Deputy Minister of Defence of Azerbaijan, spoke. Azerbaijan objected. "
+            "Russian President Vladimir Putin agreed.")
+    names = [m.name for m in find_mentions(text, gazetteer)]
+    assert names == ["Azerbaijan", "Azerbaijan", "Russian"]
