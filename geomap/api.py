@@ -17,7 +17,7 @@ from typing import Any
 from . import frames as _frames
 from .errors import ConfigError, InputError
 from .events import extract_events
-from .geoparse import find_mentions, find_people
+from .geoparse import find_mentions, find_people, tokenize
 from .itinerary import build_itineraries
 from .model import Event, Itinerary, Place
 from .resolve import resolve_mentions
@@ -85,7 +85,6 @@ class Analysis:
     places: list[Place] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     itineraries: list[Itinerary] = field(default_factory=list)
-    texts: dict[str | None, str] = field(default_factory=dict)
 
     def places_frame(self):
         return _frames.places_frame(self.places)
@@ -118,13 +117,22 @@ def _analyse_one(
         raise InputError("the article must be text (str)")
     if not text.strip():
         raise InputError("the article is empty")
-    people = find_people(text, gazetteer)
-    if known_people:
-        people += _known_people(text, people, known_people)
-    mentions = find_mentions(text, gazetteer, people=people)
-    places = resolve_mentions(mentions, gazetteer, fallback=fallback, doc_id=doc_id)
+    people, places = people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id, known_people=known_people)
     events = extract_events(text, split_sentences(text), places, people, pub_date=date, doc_id=doc_id)
     return places, events
+
+
+def people_and_places(
+    text: str, gazetteer: Any, *, fallback: Any | None = None, doc_id: str | None = None,
+    known_people: set[str] | None = None,
+) -> tuple[list[tuple[int, int, str]], list[Place]]:
+    """The people (spans) and the resolved places of one text: recognition and resolution, without events."""
+    tokens = tokenize(text)
+    people = find_people(text, gazetteer, tokens=tokens)
+    if known_people:
+        people += _known_people(text, people, known_people)
+    mentions = find_mentions(text, gazetteer, people=people, tokens=tokens)
+    return people, resolve_mentions(mentions, gazetteer, fallback=fallback, doc_id=doc_id)
 
 
 def _known_people(text: str, found: list[tuple[int, int, str]], known: set[str]) -> list[tuple[int, int, str]]:
@@ -198,7 +206,6 @@ def analyse_many(
             places, events = _analyse_one(text, date=d, doc_id=doc_id, gazetteer=gaz, fallback=fb, known_people=known)
             result.places.extend(places)
             result.events.extend(events)
-            result.texts[doc_id] = text
     finally:
         if own_fallback and fb is not None:
             fb.close()

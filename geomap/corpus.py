@@ -26,11 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .api import make_fallback, open_gazetteer, people_and_places
 from .errors import InputError
-from .geoparse import find_mentions, find_people
 from .io import atomic_path
 from .model import KINDS, Place
-from .resolve import resolve_mentions
 from .settings import Settings, from_env
 
 __all__ = ["CorpusDoc", "NO_DEMONYMS", "read_documents", "document_places", "to_toponyms", "places_jsonl"]
@@ -109,9 +108,7 @@ def document_places(text: str, gazetteer: Any, *, fallback: Any | None = None, d
     """
     if not text.strip():
         return []
-    people = find_people(text, gazetteer)
-    mentions = find_mentions(text, gazetteer, people=people)
-    return resolve_mentions(mentions, gazetteer, fallback=fallback, doc_id=doc_id)
+    return people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id)[1]
 
 
 def to_toponyms(places: Iterable[Place], *, kinds: Collection[str] | None = None) -> list[dict[str, Any]]:
@@ -192,8 +189,6 @@ def places_jsonl(
     >>> places_jsonl(d / "in.jsonl", d / "out.jsonl", progress=False)          # doctest: +SKIP
     1
     """
-    from .api import make_fallback, open_gazetteer
-
     if offline is None:
         offline = settings.offline if settings is not None else True
     s = replace(settings or from_env(), offline=offline)

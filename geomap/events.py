@@ -31,7 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from geopy.distance import geodesic
 
 from .model import Event, Place
 from .text import Sentence
@@ -319,12 +321,11 @@ def extract_events(
         refs = _actor_refs(sent, actors, prev_subject, prev_group)
         subject = _subject(sent, refs) or ()
         seen_places: set[int] = set()
+        events_before = len(events)
         triggers = list(_TRIGGER.finditer(sent.text))
         # the trigger nearest before a place wins it: walk triggers from the last one backwards
         for tm in reversed(triggers):
             action = _action_of(tm.group(1))
-            if tm.group(1).lower() in ("took place", "was held", "were held"):
-                action = "meet"
             place, origin = _place_for(sent, tm.end(), in_sent, action)
             if place is None or place.start in seen_places:
                 continue
@@ -392,23 +393,15 @@ def extract_events(
                 last_stated = date
             if date and precision == "day":
                 last_date = dt.date.fromisoformat(date)
-        in_this = [e for e in events if e.sentence_start == sent.start]
-        last_travellers = in_this[-1].actors if in_this else ()
+        last_travellers = events[-1].actors if len(events) > events_before else ()
         if subject:
             prev_subject = subject
-        multi = [r.actors for r in refs if len(r.actors) > 1]
-        names_here = []
-        for r in refs:
-            for a in r.actors:
-                if a not in names_here:
-                    names_here.append(a)
+        names_here = list(dict.fromkeys(a for r in refs for a in r.actors))
         if len(names_here) >= 2:
             prev_group = tuple(names_here)
-        elif multi:
-            prev_group = multi[-1]
     events = _fold_subplaces(sorted(events, key=lambda e: (e.sentence_start, e.place_start)))
     prefix = f"{doc_id}:" if doc_id else ""
-    return [_with_id(e, f"{prefix}e{i}") for i, e in enumerate(events, 1)]
+    return [replace(e, event_id=f"{prefix}e{i}") for i, e in enumerate(events, 1)]
 
 
 _SUBPLACE_KM = 30.0
@@ -420,8 +413,6 @@ def _fold_subplaces(events: list[Event]) -> list[Event]:
     An event at a landmark in the same sentence, with the same actors and status, within
     a short distance of a city event, is folded into the city event.
     """
-    from geopy.distance import geodesic
-
     out: list[Event] = []
     for e in events:
         host = next(
@@ -437,8 +428,3 @@ def _fold_subplaces(events: list[Event]) -> list[Event]:
             out.append(e)
     return out
 
-
-def _with_id(e: Event, event_id: str) -> Event:
-    from dataclasses import replace
-
-    return replace(e, event_id=event_id)

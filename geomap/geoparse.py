@@ -280,7 +280,9 @@ def _strong_place(cands: list[Candidate]) -> bool:
     )
 
 
-def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, int, str]]:
+def find_people(
+    text: str, index: NameIndex | None = None, *, tokens: list[Token] | None = None
+) -> list[tuple[int, int, str]]:
     """People the text names, as (start, end, name) spans.
 
     Titled names ("President Vladimir Putin"), "Given Family" names whose first word
@@ -290,7 +292,7 @@ def find_people(text: str, index: NameIndex | None = None) -> list[tuple[int, in
     >>> find_people("Russian President Vladimir Putin met Kim Jong Un. Valery Karbalevich noted it.")
     [(18, 32, 'Vladimir Putin'), (37, 48, 'Kim Jong Un'), (50, 68, 'Valery Karbalevich')]
     """
-    tokens = tokenize(text)
+    tokens = tokenize(text) if tokens is None else tokens
     spans: list[tuple[int, int, str]] = []
     runs: list[tuple[int, int]] = []
     for i, j in _cap_runs(tokens, text):  # "Sergei Lavrov and Joe Biden" are two people
@@ -415,15 +417,22 @@ def _junk(tok: Token) -> bool:
     return len(w) < 2 or _ROMAN.match(w) is not None or _CONTRACTION.search(w) is not None or w.isdigit()
 
 
-def find_mentions(text: str, index: NameIndex, *, people: Iterable[tuple[int, int, str]] | None = None) -> list[Mention]:
+def find_mentions(
+    text: str,
+    index: NameIndex,
+    *,
+    people: Iterable[tuple[int, int, str]] | None = None,
+    tokens: list[Token] | None = None,
+) -> list[Mention]:
     """Place mentions in ``text``, in text order.
 
     ``people`` (spans from :func:`find_people`) are never places, nor are later
     bare family names of people named in full ("Kim" after "Kim Jong Un").
     """
-    tokens = _split_compounds(tokenize(text), index)
+    tokens = tokenize(text) if tokens is None else tokens
     if people is None:
-        people = find_people(text, index)
+        people = find_people(text, index, tokens=tokens)
+    tokens = _split_compounds(tokens, index)
     people = list(people)
     person_spans = [(s, e) for s, e, _ in people]
     person_words: set[str] = set()

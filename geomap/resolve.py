@@ -10,6 +10,7 @@ see :mod:`geomap.geocoders.fallback`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -176,7 +177,6 @@ def resolve_mentions(
     *,
     fallback: Any | None = None,
     doc_id: str | None = None,
-    context_text: str | None = None,
 ) -> list[Place]:
     """Resolve every mention to a :class:`Place` (unresolved ones keep lat/lon ``None``).
 
@@ -188,7 +188,7 @@ def resolve_mentions(
     cands = [_candidates(index, m) for m in mentions]
     first = _pick_all(mentions, cands, index, lambda name: Focus.empty())
     evidence = _evidence(mentions, first, cands)
-    picks = _pick_all(mentions, cands, index, evidence.focus_without)
+    picks = _pick_all(mentions, cands, index, functools.cache(evidence.focus_without))
     focus = evidence.focus_without("")
 
     # one referent per name: the mention with a parent or cue word, else the most confident one
@@ -237,8 +237,8 @@ def _pick_all(
             else:
                 pcs = index.lookup(m.parent, limit=5)
                 parent = pcs[0] if pcs else None
-        focus = focus_for(normalize_name(m.name))
         key_name = normalize_name(m.name)
+        focus = focus_for(key_name)
         capital = any(c.feature_code == "PPLC" and normalize_name(c.name) == key_name for c in cs)
         scored = sorted(((score_candidate(c, m, focus, parent, capital), c) for c in cs), key=lambda t: -t[0])
         best_score, best = scored[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -21,6 +22,7 @@ _SAINT = re.compile(r"\b(saint|sainte|st|ste)\b\.?")
 _LINKERS = re.compile(r" (na|on|upon|am|an|sur|de|del|la|le) ")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
     """The one key under which names are indexed and looked up.
 
