@@ -62,6 +62,30 @@ _STATE_VERSION = 1
 _PART = "part-{:06d}"
 
 
+def _read_records(path: Path, key_of: Any) -> dict[Any, dict[str, Any]]:
+    """The records of a JSON Lines file by ``key_of(record)``, later lines winning; torn or odd lines skipped."""
+    out: dict[Any, dict[str, Any]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        try:
+            rec = json.loads(line)
+            out[key_of(rec)] = rec
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def _append_record(path: Path, rec: dict[str, Any], *, sync: bool) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        fh.flush()
+        if sync:
+            os.fsync(fh.fileno())
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -160,44 +184,17 @@ class _State:
 
     def read_ledger(self) -> dict[int, dict[str, Any]]:
         """Chunk index -> its latest record; a line torn by a crash is ignored."""
-        out: dict[int, dict[str, Any]] = {}
-        try:
-            lines = self.ledger_path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return out
-        for line in lines:
-            try:
-                rec = json.loads(line)
-                out[int(rec["chunk"])] = rec
-            except (ValueError, KeyError, TypeError):
-                continue
-        return out
+        return _read_records(self.ledger_path, lambda rec: int(rec["chunk"]))
 
     def record(self, rec: dict[str, Any]) -> None:
         """Append one ledger line, after the chunk's files are in place."""
-        with self.ledger_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        _append_record(self.ledger_path, rec, sync=True)
 
     def read_answers(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        try:
-            lines = self.answers_path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return out
-        for line in lines:
-            try:
-                rec = json.loads(line)
-                out[rec["key"]] = rec
-            except (ValueError, KeyError, TypeError):
-                continue
-        return out
+        return _read_records(self.answers_path, lambda rec: rec["key"])
 
     def add_answer(self, rec: dict[str, Any]) -> None:
-        with self.answers_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            fh.flush()
+        _append_record(self.answers_path, rec, sync=False)
 
     def store(self, result: ChunkResult, *, fingerprint: str, stage: str, pending: dict[int, list[str]] | None) -> None:
         """Write a finished chunk's files (each by temp file + rename), then record it as done."""
