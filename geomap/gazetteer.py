@@ -237,10 +237,14 @@ def _read_first_names() -> frozenset[str]:
 # --------------------------------------------------------------------------- curated sources
 
 
+def _source(sources: Path | None, name: str) -> Path | None:
+    """The curated file ``name`` in the ``sources`` folder, or ``None`` when there is none."""
+    path = sources / name if sources is not None else None
+    return path if path is not None and path.is_file() else None
+
+
 def _curated_paths(sources: Path | None) -> list[Path]:
-    if sources is None or not sources.is_dir():
-        return []
-    return [sources / n for n in CURATED_FILES if (sources / n).is_file()]
+    return [p for p in (_source(sources, n) for n in CURATED_FILES) if p is not None]
 
 
 #: The keys depend on the normaliser and the entries on this module: a change to either rebuilds.
@@ -372,8 +376,8 @@ def _country_entries(up: Upstream, capitals: Mapping[str, _Entry]) -> list[_Entr
 
 def _apply_country_points(sources: Path | None, countries: Sequence[_Entry]) -> None:
     """``countries.tsv``: GeoNames' own points for countries where other sources put them elsewhere."""
-    path = sources / "countries.tsv" if sources else None
-    if path is None or not path.is_file():
+    path = _source(sources, "countries.tsv")
+    if path is None:
         return
     by_cc = {c.cc: c for c in countries}
     for lineno, r in _read_tsv(path):
@@ -524,8 +528,8 @@ def _curated_entries(sources: Path | None, cities: Sequence[_Entry]) -> list[_En
         by_key[(c.cc, normalize_name(c.name))] = c
     out = []
     for fname in _ENTRY_FILES:
-        path = sources / fname if sources else None
-        if path is None or not path.is_file():
+        path = _source(sources, fname)
+        if path is None:
             continue
         for lineno, r in _read_tsv(path):
             where = f"{path}:{lineno}"
@@ -555,8 +559,8 @@ def _curated_entries(sources: Path | None, cities: Sequence[_Entry]) -> list[_En
 
 def _apply_aliases(sources: Path | None, entries: Sequence[_Entry]) -> None:
     """Attach ``aliases.tsv`` names (old spellings, short forms) to their targets as main names."""
-    path = sources / "aliases.tsv" if sources else None
-    if path is None or not path.is_file():
+    path = _source(sources, "aliases.tsv")
+    if path is None:
         return
     by_id = {e.id: e for e in entries}
     by_name: dict[str, list[_Entry]] = defaultdict(list)
@@ -585,8 +589,8 @@ def _demonyms(sources: Path | None, up: Upstream, countries: Sequence[_Entry]) -
         key = normalize_name(info.get("demonym") or "")
         if key and code in pop and (key not in out or pop[code] > pop[out[key]]):
             out[key] = code
-    path = sources / "demonyms.tsv" if sources else None
-    if path is not None and path.is_file():
+    path = _source(sources, "demonyms.tsv")
+    if path is not None:
         for lineno, r in _read_tsv(path):
             key, code = normalize_name(r.get("demonym", "")), r.get("country", "")
             if not key:
