@@ -228,6 +228,7 @@ def render_static(
 
     handles: list[Any] = []
     label_boxes: list[tuple[float, float]] = []
+    labelled: set[tuple[str, float, float]] = set()
 
     # other places
     for r in other_places:
@@ -290,7 +291,7 @@ def render_static(
             ring = 0
             while any(math.hypot(sx - qx, sy - qy) < min_gap for qx, qy in placed) and ring < 40:
                 ring += 1
-                ang = -math.pi / 2 + ring * 2 * math.pi / 8
+                ang = math.pi / 2 + ring * 2 * math.pi / 8  # first to the upper left, away from the labels
                 rad = min_gap * (1 + (ring - 1) // 8)
                 sx, sy = px + rad * math.cos(ang), py + rad * math.sin(ang)
             placed.append((sx, sy))
@@ -305,6 +306,10 @@ def render_static(
                 ax.scatter([sx + 0.012 * scale], [sy + 0.012 * scale], marker="X", s=70, color="#b00020",
                            edgecolor="white", linewidth=0.8, zorder=11)
             label_boxes.append((sx, sy))
+            place_key = (str(r.get("place")), round(px, 6), round(py, 6))
+            if place_key in labelled:
+                continue  # two actors at one place: one label, beside the first of their markers
+            labelled.add(place_key)
             ax.annotate(_short(r.get("place"), 34), (sx, sy), xytext=(11, 0), textcoords="offset points",
                         fontsize=9, fontweight="bold", color="#222222", va="center", bbox=_BOX, zorder=10)
         handles.append(Line2D([], [], color=color, linewidth=2.2, label=_short(actor or "(unknown actor)", 30)))
