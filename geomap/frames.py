@@ -4,11 +4,13 @@ Column contracts (other modules and users depend on these names):
 
 ``places``  name, start, end, lat, lon, country_code, kind, geonameid, resolved_name,
             source, service, confidence, unresolved_reason, doc_id, geometry (Point or None)
-``events``  event_id, doc_id, actors (list of str), action, cameo, place, lat, lon,
-            country_code, geonameid, date, date_precision, status, geo_precision,
-            origin, host, sentence, place_start, place_end, sentence_start, geometry (Point)
-``stops``   actor, seq (1-based, time order), place, lat, lon, date, status, action,
-            evidence, event_id, geonameid, parent_id, doc_id, geometry (Point)
+``events``  event_id, doc_id, event_type, actors (list of str), targets (list of str), action,
+            cameo, plover, place, lat, lon, country_code, geonameid, date, date_precision,
+            status, geo_precision, origin, host, role, fatalities, injured, sentence,
+            place_start, place_end, sentence_start, geometry (Point)
+``stops``   actor, seq (1-based, time order), place, lat, lon, date, date_precision, status
+            (occurred, planned, cancelled), role (origin, via or empty), action, evidence,
+            event_id, geonameid, parent_id, doc_id, geometry (Point)
 ``legs``    actor, seq, from, to, km, status ("planned" when the destination is planned),
             geometry (LineString along the great circle; MultiLineString when it crosses
             the antimeridian)
@@ -46,13 +48,13 @@ PLACE_COLUMNS = [
     "source", "service", "confidence", "unresolved_reason", "doc_id",
 ]
 EVENT_COLUMNS = [
-    "event_id", "doc_id", "actors", "action", "cameo", "place", "lat", "lon", "country_code",
-    "geonameid", "date", "date_precision", "status", "geo_precision", "origin", "host",
-    "sentence", "place_start", "place_end", "sentence_start",
+    "event_id", "doc_id", "event_type", "actors", "targets", "action", "cameo", "plover", "place", "lat",
+    "lon", "country_code", "geonameid", "date", "date_precision", "status", "geo_precision", "origin",
+    "host", "role", "fatalities", "injured", "sentence", "place_start", "place_end", "sentence_start",
 ]
 STOP_COLUMNS = [
-    "actor", "seq", "place", "lat", "lon", "date", "status", "action", "evidence", "event_id",
-    "geonameid", "parent_id", "doc_id",
+    "actor", "seq", "place", "lat", "lon", "date", "date_precision", "status", "role", "action",
+    "evidence", "event_id", "geonameid", "parent_id", "doc_id",
 ]
 LEG_COLUMNS = ["actor", "seq", "from", "to", "km", "status"]
 

@@ -131,10 +131,21 @@ class Event:
     doc_id: str | None = None
     #: the date used to order events: the event's own when the text gives one, else the last stated date
     sort_date: str | None = None
+    #: the event family (see :data:`geomap.events.vocabulary.EVENT_TYPES`): travel, meet, protest, assault, ...
+    event_type: str | None = None
+    #: PLOVER event category (None where PLOVER has none)
+    plover: str | None = None
+    #: who or what the event was done to ("police arrested three activists" -> the activists)
+    targets: tuple[str, ...] = ()
+    fatalities: int | None = None
+    injured: int | None = None
+    #: "via" when the place is passed through on the way, "origin" when it is where a trip started
+    role: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["actors"] = list(self.actors)
+        d["targets"] = list(self.targets)
         d.pop("sort_date")
         return d
 
@@ -152,6 +163,9 @@ class Stop:
     geonameid: int | None = None
     parent_id: int | None = None
     doc_id: str | None = None
+    date_precision: str | None = None
+    #: "origin" for the stated start of a trip, "via" for a place passed through, else None
+    role: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
