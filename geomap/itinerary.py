@@ -1,4 +1,12 @@
-"""Events -> per-actor itineraries: stops in time order, repeated stops merged, legs with distances (pure)."""
+"""Events -> per-traveller itineraries: stops in time order, repeated stops merged, legs with distances (pure).
+
+Only events that put their actor at a place (``event_type`` in :data:`geomap.events.STOP_TYPES`:
+travel, visit, meet, host, attend, address, sign) make stops; protests, attacks and the
+like never do. Stops are ordered by status (what happened, then what is planned), then by
+date (the start of its precision window), then by narrative order. A country or region is
+not a stop when the traveller has a stop inside it (it is the context, not a place they
+went to). Cancelled stops are listed with ``status: "cancelled"`` and no leg leads to them.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +16,20 @@ from geopy.distance import geodesic
 
 from .model import Event, Itinerary, Leg, Stop
 
-__all__ = ["build_itineraries", "stop_order_key"]
+__all__ = ["build_itineraries", "stop_order_key", "STOP_TYPES"]
 
+STOP_TYPES = frozenset({"travel", "visit", "meet", "host", "attend", "address", "sign"})
 _SAME_PLACE_KM = 2.0
+_RANK = {"occurred": 0, "planned": 1, "cancelled": 2}
+_COARSE = {"country", "admin", "region"}
 
 
 def stop_order_key(e: Event) -> tuple:
-    """Dates first (the start of their precision window), then narrative cues, then text order.
+    """Status, then date (the event's own, else the one its sentence or story gives), then narrative order.
 
-    Events of one article without any date sort by their narrative ``order``;
-    across articles the article date (carried in ``date``) comes first.
+    Across articles the article order follows their dates.
     """
-    return (e.sort_date or e.date or "", e.order, e.doc_id or "", e.sentence_start, e.place_start)
+    return (_RANK.get(e.status, 0), e.sort_date or e.date or "", e.doc_id or "", e.order, e.sentence_start, e.place_start)
 
 
 def _same_place(a: Stop, b: Stop) -> bool:
@@ -30,45 +40,72 @@ def _same_place(a: Stop, b: Stop) -> bool:
 
 def _merge(a: Stop, b: Stop) -> Stop:
     """One stop for two consecutive events at the same place: the earliest date, the firmest status."""
-    rank = {"occurred": 0, "planned": 1, "cancelled": 2}
-    status = min((a.status, b.status), key=rank.__getitem__)
-    keep = a if rank[a.status] <= rank[b.status] else b
+    keep = a if _RANK[a.status] <= _RANK[b.status] else b
+    dated = a if a.date else b
     return Stop(
-        place=keep.place, lat=keep.lat, lon=keep.lon, date=a.date or b.date, status=status,
-        evidence=keep.evidence, action=keep.action, event_id=keep.event_id,
-        geonameid=keep.geonameid, parent_id=keep.parent_id, doc_id=keep.doc_id,
+        place=keep.place, lat=keep.lat, lon=keep.lon, date=dated.date, status=keep.status,
+        evidence=keep.evidence, action=keep.action, event_id=keep.event_id, geonameid=keep.geonameid,
+        parent_id=keep.parent_id, doc_id=keep.doc_id, date_precision=dated.date_precision,
+        role=a.role if a.role == "origin" else keep.role,
     )
 
 
-def build_itineraries(events: Sequence[Event], *, min_stops: int = 2) -> list[Itinerary]:
-    """One itinerary per actor with at least ``min_stops`` distinct stops, in time order.
+def _stop(e: Event) -> Stop:
+    return Stop(
+        place=e.place, lat=e.lat, lon=e.lon, date=e.date, status=e.status, evidence=e.sentence, action=e.action,
+        event_id=e.event_id, geonameid=e.geonameid, parent_id=e.parent_id, doc_id=e.doc_id,
+        date_precision=e.date_precision, role=e.role,
+    )
 
-    Cancelled stops are kept (so maps can show them) but no leg leads to them.
-    """
+
+def build_itineraries(events: Sequence[Event], *, min_stops: int = 1) -> list[Itinerary]:
+    """One itinerary per actor with at least ``min_stops`` distinct stops, in time order."""
     by_actor: dict[str, list[Event]] = {}
     for e in events:
-        if e.lat is None or e.lon is None:
+        if e.lat is None or e.lon is None or (e.event_type or "travel") not in STOP_TYPES:
             continue
         for a in e.actors:
             by_actor.setdefault(a, []).append(e)
     out: list[Itinerary] = []
     for actor, evs in by_actor.items():
+        evs = _drop_context(evs)
         stops: list[Stop] = []
         for e in sorted(evs, key=stop_order_key):
-            stop = Stop(
-                place=e.place, lat=e.lat, lon=e.lon, date=e.date, status=e.status, evidence=e.sentence,
-                action=e.action, event_id=e.event_id, geonameid=e.geonameid, parent_id=e.parent_id,
-                doc_id=e.doc_id,
-            )
-            if stops and _same_place(stops[-1], stop):
-                stops[-1] = _merge(stops[-1], stop)
-            else:
-                stops.append(stop)
+            stop = _stop(e)
+            if stops and _same_place(stops[-1], stop) and stops[-1].status != "cancelled" or (
+                stops and stop.status == "cancelled" and any(_same_place(s, stop) and s.status == "cancelled" for s in stops)
+            ):
+                if stops[-1].status != "cancelled" or stop.status == "cancelled":
+                    if _same_place(stops[-1], stop):
+                        stops[-1] = _merge(stops[-1], stop)
+                    continue
+            stops.append(stop)
+        stops = _cancelled_last(stops)
         if len(stops) < min_stops:
             continue
         out.append(Itinerary(actor=actor, stops=tuple(stops), legs=tuple(_legs(stops))))
     out.sort(key=lambda it: (-len(it.stops), it.actor))
     return out
+
+
+def _drop_context(evs: list[Event]) -> list[Event]:
+    """A country (or state, or region) is context when the traveller has a finer stop in it."""
+    keep = []
+    for e in evs:
+        if e.geo_precision is not None and e.geo_precision <= 2 and e.country_code:
+            finer = [o for o in evs if o is not e and (o.geo_precision or 0) > (e.geo_precision or 0)
+                     and o.country_code == e.country_code and o.status != "cancelled"]
+            if finer:
+                continue
+        keep.append(e)
+    return keep
+
+
+def _cancelled_last(stops: list[Stop]) -> list[Stop]:
+    """A cancelled stop stays out of the route; a cancelled place later reached for real is not cancelled."""
+    real = [s for s in stops if s.status != "cancelled"]
+    called_off = [s for s in stops if s.status == "cancelled" and not any(_same_place(s, r) for r in real)]
+    return real + called_off
 
 
 def _legs(stops: Sequence[Stop]) -> list[Leg]:

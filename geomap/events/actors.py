@@ -1,0 +1,267 @@
+"""Who: the people, groups and organisations of a story, and the words that refer to them (pure).
+
+A story's *entities* come from the people the recogniser found (merged so that "Kim Jong Un"
+and a later "Kim" are one) plus groups and organisations met in subject position. In each
+sentence :func:`sentence_refs` finds the references: names, appositions ("Her deputy, Tomas
+Lind,"), definite descriptions ("the minister", "the Finnish diplomat"), pronouns, group noun
+phrases ("Suspected militants", "the delegation led by X") and coordinated subjects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..geoparse import PERSON_TITLES
+from .vocabulary import GROUP_NOUNS, PERSON_NOUNS
+
+__all__ = ["Entity", "Ref", "Story", "find_entities", "sentence_refs", "gender_of"]
+
+_SINO_KOREAN = frozenset("kim lee park choi jong un il sung xi jinping li wang zhang liu chen yang".split())
+
+
+@dataclass
+class Entity:
+    """A person, group or organisation the story follows."""
+
+    key: str
+    kind: str = "person"  # person | group | org
+    aliases: set[str] = field(default_factory=set)
+    titles: set[str] = field(default_factory=set)
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to entities in a sentence (offsets relative to the sentence)."""
+
+    start: int
+    end: int
+    keys: tuple[str, ...]
+    kind: str  # name | title | pronoun | group | org | relative
+    subject_form: bool = True  # "he", "she", "they" (not "him", "her", "his")
+
+
+@dataclass
+class Story:
+    """What the reader remembers from one sentence to the next."""
+
+    entities: dict[str, Entity]
+    last_person: str | None = None
+    last_persons: tuple[str, ...] = ()
+    last_group: tuple[str, ...] = ()
+    #: head noun of a group ("delegation") -> the entity that leads it
+    leaders: dict[str, str] = field(default_factory=dict)
+    alias_rx: re.Pattern | None = None
+    alias_of: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    import gender_guesser.detector as gd
+
+    return gd.Detector(case_sensitive=False)
+
+
+@lru_cache(maxsize=4096)
+def gender_of(first: str) -> str | None:
+    """"f", "m" or ``None`` for a given name (package ``gender-guesser``)."""
+    g = _detector().get_gender(first)
+    return "f" if g == "female" else "m" if g == "male" else None
+
+
+def find_entities(text: str, people: Sequence[tuple[int, int, str]]) -> Story:
+    """Merge the people spans into entities and note their titles ("Denmark's Arctic ambassador, X")."""
+    ents: dict[str, Entity] = {}
+    for s, _e, name in sorted(people, key=lambda p: (-len(p[2]), p[0])):
+        ent = next((a for a in ents.values() if name in a.aliases or name == a.key), None)
+        if ent is None:
+            ent = next((a for a in ents.values() if set(name.split()) <= set(a.key.split())), None)
+        if ent is None:
+            words = name.split()
+            ent = ents.setdefault(name, Entity(name, "person"))
+            ent.aliases.add(name)
+            if len(words) > 1:
+                ent.aliases.add(words[-1])
+                if "-" in words[-1]:
+                    ent.aliases.update(p for p in words[-1].split("-") if len(p) > 3)
+                if words[0].lower() in _SINO_KOREAN:
+                    ent.aliases.add(words[0])
+                if len(words) >= 3:  # "Lucía Ferrer Ortega": "Ferrer Ortega" and "Ferrer"
+                    ent.aliases.add(" ".join(words[1:]))
+            ent.gender = gender_of(words[0]) if len(words) > 1 and words[0].lower() not in _SINO_KOREAN else None
+        _note_titles(text, s, ent)
+    story = Story(ents)
+    _compile_aliases(story)
+    return story
+
+
+def _note_titles(text: str, start: int, ent: Entity) -> None:
+    before = text[max(0, start - 120) : start]
+    # "President X", "the UN's director for East Africa, X": the head nouns before the name
+    m = re.search(r"([\w'’ -]{0,100}?)[, ]*$", before)
+    words = [w.lower().strip(",.'’") for w in (m.group(1) if m else "").split()][-8:]
+    for w in words:
+        if w in PERSON_TITLES or w in PERSON_NOUNS:
+            ent.titles.add(w)
+    after = text[start : start + 160]
+    m = re.match(r"[^,.;]{2,60}?, (?:the |a |an |who is |his |her )?((?:[\w'’-]+ ){0,5}[\w'’-]+)", after)
+    if m:
+        for w in m.group(1).lower().split():
+            if w in PERSON_TITLES or w in PERSON_NOUNS:
+                ent.titles.add(w)
+
+
+def _compile_aliases(story: Story) -> None:
+    alias_of: dict[str, str] = {}
+    for ent in story.entities.values():
+        for a in ent.aliases:
+            alias_of.setdefault(a, ent.key)
+    story.alias_of = alias_of
+    if alias_of:
+        alts = sorted(alias_of, key=len, reverse=True)
+        story.alias_rx = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w-])")
+
+
+def add_entity(story: Story, key: str, kind: str) -> Entity:
+    ent = story.entities.get(key)
+    if ent is None:
+        ent = story.entities[key] = Entity(key, kind, {key})
+        _compile_aliases(story)
+    return ent
+
+
+_PRONOUNS = {"he": ("m", True), "she": ("f", True), "him": ("m", False), "his": ("m", False), "her": ("f", False),
+             "they": (None, True), "them": (None, False), "their": (None, False)}
+_PRONOUN_RX = re.compile(r"\b(?:he|she|him|his|her|they|them|their|He|She|His|Her|They|Their)\b")
+_DESCR_RX = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Aa]n?|[Ii]ts|[\w’']+['’]s)((?: [\w’'-]+){1,4})")
+_NUM_WORDS = r"(?:\d[\d,]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands|several|many|some|" \
+             r"more than \d[\d,]*|at least \d[\d,]*|about \d[\d,]*)"
+_DET_BEFORE = re.compile(r"(?:^|\b)(?:the|a|an|some|many|several|\d[\d,]*|his|her|their|its)\s+$", re.I)
+_STOP_MODIFIERS = frozenset(
+    "the a an of in at on to for from with by and or but as that which who whose his her their its this these those"
+    " is are was were be been has have had will would said says told".split()
+)
+
+
+def _group_span(words: list[tuple[str, int, int]], k: int) -> int:
+    """Token index where the noun phrase ending at group noun ``k`` starts (up to 3 modifiers)."""
+    j = k
+    while j > 0 and k - j < 3:
+        w = words[j - 1][0]
+        wl = w.lower()
+        if wl in _STOP_MODIFIERS or not re.match(r"^[\w'’-]+$", w) or wl.endswith("ed") and wl not in ("armed", "suspected", "masked", "unidentified", "allied"):
+            break
+        j -= 1
+    return j
+
+
+def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) -> list[Ref]:
+    """References to entities in one sentence, in text order. ``taken`` are place spans (no refs inside)."""
+    refs: list[Ref] = []
+    occupied = list(taken)
+
+    def free(s: int, e: int) -> bool:
+        return not any(a < e and s < b for a, b in occupied)
+
+    if story.alias_rx is not None:
+        for m in story.alias_rx.finditer(sent_text):
+            if free(m.start(), m.end()):
+                refs.append(Ref(m.start(), m.end(), (story.alias_of[m.group(0)],), "name"))
+                occupied.append((m.start(), m.end()))
+    # appositions: "Her deputy, Jonas Lindqvist," / "The UN's envoy, X," -> the name, from the description on
+    for r in list(refs):
+        m = re.search(r"(?:^|[.;:] |, |\b(?:and|while|but) )((?:[A-Z][\w’'-]*|[Tt]he|[Hh]is|[Hh]er|[Tt]heir)(?: [\w’'-]+){0,9}), $", sent_text[: r.start])
+        if m and any(w.lower().strip("’'s") in PERSON_NOUNS or w.lower() in PERSON_TITLES for w in m.group(1).split()[-4:]):
+            refs.remove(r)
+            refs.append(Ref(m.start(1), r.end, r.keys, "name"))
+            occupied.append((m.start(1), r.end))
+    # groups: "protesters", "Suspected jihadist fighters", "a delegation led by X"
+    words = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[\w’'-]+", sent_text)]
+    for k, (w, s, e) in enumerate(words):
+        wl = w.lower()
+        if wl not in GROUP_NOUNS or not free(s, e):
+            continue
+        if w[:1].isupper() and k > 0 and words[k - 1][0][:1].isupper() and not _sentence_start(sent_text, words[k - 1][1]):
+            continue  # part of a name ("Kanbalu People's Defence Force")
+        j = _group_span(words, k)
+        start = words[j][1]
+        after = sent_text[e : e + 80]
+        led = re.match(r",? (?:led|headed) by ((?:[A-Z][\w’'-]+ ?){1,4})", after)
+        if led:
+            leader = story.alias_of.get(led.group(1).strip())
+            if leader is None:
+                mm = story.alias_rx.match(led.group(1)) if story.alias_rx else None
+                leader = story.alias_of.get(mm.group(0)) if mm else None
+            if leader:
+                story.leaders[wl] = leader
+                refs.append(Ref(start, e, (leader,), "group"))
+                occupied.append((start, e))
+                continue
+        if wl in story.leaders and re.search(r"\b(?:the|his|her|its|their)\s+(?:\w+\s+){0,2}$", sent_text[max(0, s - 30) : s], re.I):
+            refs.append(Ref(start, e, (story.leaders[wl],), "group"))
+            occupied.append((start, e))
+            continue
+        phrase = sent_text[start:e]
+        key = re.sub(r"^(?:[Tt]he|[Aa]n?|[Ss]ome) ", "", phrase)
+        refs.append(Ref(start, e, (key,), "group"))
+        occupied.append((start, e))
+    # definite descriptions: "the minister", "the Finnish diplomat", "the ambassador"
+    for m in _DESCR_RX.finditer(sent_text):
+        ws = m.group(1).split()
+        head_i = next((i for i, w in enumerate(ws) if w.lower() in PERSON_NOUNS), None)
+        if head_i is None:
+            continue
+        end = m.start(1) + len(" ".join(ws[: head_i + 1])) + 1
+        if not free(m.start(), end):
+            continue
+        nxt = sent_text[end : end + 2]
+        if nxt[:1] == " " and nxt[1:2].isupper():
+            continue  # "minister Lucía Ferrer": a title before a name
+        if nxt[:1] == ",":
+            tail = sent_text[end + 1 : end + 3]
+            if tail[:1] == " " and tail[1:2].isupper():
+                continue  # an apposition, handled above
+        det = sent_text[m.start() : m.start(1)].strip().lower()
+        if det in ("a", "an"):
+            continue  # an indefinite description introduces someone new
+        head = ws[head_i].lower()
+        fits = [e.key for e in story.entities.values() if e.kind == "person" and head in e.titles]
+        key = fits[-1] if len(fits) == 1 else (story.last_person if story.last_person in fits or not fits else fits[0])
+        if key is None:
+            continue
+        refs.append(Ref(m.start(), end, (key,), "title"))
+        occupied.append((m.start(), end))
+    # pronouns
+    for m in _PRONOUN_RX.finditer(sent_text):
+        if not free(m.start(), m.end()):
+            continue
+        g, subj = _PRONOUNS[m.group(0).lower()]
+        if g is None:
+            keys = story.last_group or story.last_persons
+        else:
+            keys = _by_gender(story, g)
+        if keys:
+            refs.append(Ref(m.start(), m.end(), tuple(keys), "pronoun", subj))
+    refs.sort(key=lambda r: r.start)
+    return refs
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    return not text[:pos].strip() or text[:pos].rstrip()[-1:] in ".;:—–-\"“"
+
+
+def _by_gender(story: Story, g: str) -> tuple[str, ...]:
+    last = story.last_person
+    if last is None:
+        return ()
+    ent = story.entities.get(last)
+    if ent is None or ent.gender in (None, g):
+        return (last,)
+    for key in reversed(story.last_persons):
+        e = story.entities.get(key)
+        if e and e.gender == g:
+            return (key,)
+    return (last,)

@@ -1,0 +1,469 @@
+"""Who did what where: one sentence -> frames (trigger, actors, targets, places with roles, time, status).
+
+A shallow reading with no model: tokens, the vocabulary's triggers, the places the
+recogniser found and the references :mod:`geomap.events.actors` found. Each place is
+tied to the trigger that governs it through its preposition ("to" destination, "in/at"
+location, "from" origin, "via" via; the object of "visited"); lists ("in X, Y and Z")
+share the first item's role; a container ("Tromsø, Norway", "Gao in northern Mali") and
+a possessive ("Argentina's second city") are context, not the event's place. The subject
+is the nearest reference in subject position before the trigger (relative "who" takes its
+antecedent; a clause with no subject of its own takes the previous trigger's); the other
+side of a meeting and the victims of an attack come after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..model import Place
+from .actors import Ref
+from .time import Modality, TimePhrase, modality
+from .vocabulary import TYPES, Trigger, trigger_of
+
+__all__ = ["Frame", "PlaceArg", "read_sentence", "tokens_of"]
+
+_TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
+
+ROLE_OF_PREP = {
+    "to": "destination", "into": "destination", "for": "destination", "toward": "destination",
+    "towards": "destination", "onto": "destination", "in": "location", "at": "location", "near": "location",
+    "outside": "location", "inside": "location", "around": "location", "across": "location",
+    "throughout": "location", "off": "location", "on": "location", "over": "location", "within": "location",
+    "from": "origin", "via": "via", "through": "via", "between": "location", "along": "location",
+    "beyond": "location", "past": "via",
+}
+#: Words that may stand between a preposition and a place: "in northern Mali", "to the port of Batumi".
+_DESCRIPTOR = frozenset(
+    """the a an northern southern eastern western central north south east west northeast northwest southeast
+    southwest north-east north-west south-east south-west far upper lower greater port town city village
+    capital region province district county state island islands coastal border fishing nearby neighbouring
+    neighboring of outskirts suburbs centre center heart edge southern-most outside downtown old new main
+    frontline front-line besieged rebel-held occupied disputed restive remote mountainous rural breakaway
+    historic ancient key strategic seaside resort mining oil industrial financial commercial administrative
+    regional provincial economic its their his her embattled devastated flooded war-torn quake-hit storm-hit
+    camp camps base""".split()
+)
+_SUBJECT_BLOCK = frozenset(
+    "with by to for from of about at in on between against among than like as into onto toward towards via "
+    "met meet meets meeting joined join joins accompanied accompany hosted host hosts welcomed received told tells "
+    "tell thanked invited urged asked visited visit".split()
+)
+_SPEECH = frozenset("said says say told tells added adds noted notes warned argued claimed according".split())
+_BOUNDARY = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|, but\b|\bbut\b")
+_NEW_CLAUSE = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|, and\b|\band\b|\bafter\b|\bbefore\b|\bwhere\b|\bwho\b")
+_AFTER_CUE = re.compile(r"\b(?:after|following|since|having)\b(?:(?! and | but ).)*$")
+_BEFORE_CUE = re.compile(r"\b(?:before|then|ahead of|until|later|afterwards|and then|next|onward|onwards)\b(?:(?! and | but ).)*$")
+
+
+@dataclass(frozen=True)
+class PlaceArg:
+    place: Place
+    role: str  # destination | location | origin | via
+
+
+@dataclass
+class Frame:
+    trigger: Trigger
+    type: str
+    start: int  # char offset of the trigger in the sentence
+    end: int
+    actors: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    places: list[PlaceArg] = field(default_factory=list)
+    time: TimePhrase | None = None
+    time_invert: bool = False  # "a day after flying": the phrase dates the other event relative to this one
+    mod: Modality = Modality("occurred", False, False)
+    #: narrative order within the sentence: -1 told after but happened before ("after talks in X"), +1 after
+    shift: float = 0.0
+    host: str | None = None
+    passive: bool = False
+
+
+@dataclass(frozen=True)
+class Tok:
+    text: str
+    low: str
+    start: int
+    end: int
+
+
+def tokens_of(text: str) -> list[Tok]:
+    return [Tok(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+_DETERMINERS = frozenset("a an the his her their its this that these those another any some no each every one two "
+                         "three four five several many planned proposed scheduled first second final last next new "
+                         "further latest fresh".split())
+_AUX = frozenset("will would shall to is are was were be been being has have had did does do not never also then "
+                 "later reportedly allegedly 'll can could may might must should he she they it we who which".split())
+
+
+def _choose(cands: list[Trigger], toks: list[Tok], i: int, sent: str) -> Trigger | None:
+    """One trigger for a position: the longest phrase, the part of speech its context calls for."""
+    if not cands:
+        return None
+    prev = toks[i - 1].low if i > 0 else ""
+    prev2 = toks[i - 2].low if i > 1 else ""
+    nouny = prev in _DETERMINERS or prev.endswith("'s") or prev.endswith("’s") or prev.isdigit() or (
+        i > 0 and toks[i - 1].text[:1].isupper() and prev not in _AUX and not _cap_start(toks, i - 1))
+    verby = prev in _AUX or prev2 in ("will", "to", "would")
+    best_len = max(c.end - c.start for c in cands)
+    longest = [c for c in cands if c.end - c.start == best_len]
+    if best_len > 1:
+        return longest[0]
+    nouns = [c for c in longest if c.pos == "noun"]
+    verbs = [c for c in longest if c.pos == "verb"]
+    if nouny and nouns and not verby:
+        pick = nouns
+    elif verbs and not (nouny and nouns):
+        pick = verbs
+    else:
+        pick = nouns or verbs
+    if len({c.type for c in pick}) > 1:
+        return _disambiguate(pick, toks, i)
+    return pick[0]
+
+
+def _cap_start(toks: list[Tok], i: int) -> bool:
+    return i == 0 or toks[i - 1].text in (".", ";", ":", "—", "–", '"', "“")
+
+
+_NATURAL = frozenset("earthquake quake storm cyclone hurricane typhoon flood floods floodwaters tornado wildfire "
+                     "fire fires blaze rains rain tsunami landslide drought outbreak epidemic virus disease".split())
+
+
+def _disambiguate(cands: list[Trigger], toks: list[Tok], i: int) -> Trigger:
+    window = {t.low for t in toks[max(0, i - 6) : i + 6]}
+    types = {c.type: c for c in cands}
+    if "disaster" in types and window & _NATURAL:
+        return types["disaster"]
+    if "strike" in types and "assault" in types:
+        prev = toks[i - 1].low if i else ""
+        if prev in ("air", "drone", "missile", "rocket", "military", "airstrike") or window & {"killed", "killing", "missile", "drone", "bomb", "bombs"}:
+            return types["assault"]
+        return types["strike"]
+    for name in ("assault", "travel", "visit", "meet", "protest", "arrest", "trial", "deploy", "aid"):
+        if name in types and name != "disaster":
+            return types[name]
+    return cands[0]
+
+
+def _place_tokens(toks: list[Tok], places: Sequence[Place], base: int) -> dict[int, int]:
+    """Token index -> index into ``places`` for the tokens a place covers."""
+    out: dict[int, int] = {}
+    k = 0
+    for pi, p in enumerate(places):
+        s, e = p.start - base, p.end - base
+        while k < len(toks) and toks[k].end <= s:
+            k += 1
+        j = k
+        while j < len(toks) and toks[j].start < e:
+            out[j] = pi
+            j += 1
+    return out
+
+
+def _coarser(a: Place, b: Place) -> bool:
+    """Is ``a`` a container of ``b`` (a country, region or state it lies in)?"""
+    rank = {"country": 3, "admin": 2, "region": 2, "water": 2, "city": 1, "landmark": 0}
+    ra, rb = rank.get(a.kind, 1), rank.get(b.kind, 1)
+    if ra <= rb:
+        return False
+    if a.kind == "country":
+        return a.country_code == b.country_code or b.country_code is None
+    return a.country_code in (None, b.country_code)
+
+
+def read_sentence(
+    text: str, base: int, places: Sequence[Place], refs: Sequence[Ref], times: Sequence[TimePhrase],
+    *, prev_subject: tuple[str, ...] = (),
+) -> list[Frame]:
+    """The frames of one sentence. ``base`` is the sentence's offset in the document."""
+    toks = tokens_of(text)
+    ptok = _place_tokens(toks, places, base)
+    ref_tok: dict[int, Ref] = {}
+    for r in refs:
+        for k, t in enumerate(toks):
+            if r.start <= t.start < r.end:
+                ref_tok[k] = r
+    lows = [t.low for t in toks]
+    # 1. triggers
+    frames: list[Frame] = []
+    i = 0
+    while i < len(toks):
+        if i in ptok or (i in ref_tok and ref_tok[i].kind in ("name", "title")):
+            i += 1
+            continue
+        t = toks[i]
+        if t.text[:1].isupper() and not _cap_start(toks, i) and i + 1 < len(toks) and toks[i + 1].text[:1].isupper():
+            i += 1
+            continue  # inside a name ("Peace Talks Centre")
+        trig = _choose(trigger_of(lows, i), toks, i, text)
+        if trig is None:
+            trig = _synthetic(toks, i)
+        if trig is None:
+            i += 1
+            continue
+        frames.append(Frame(trig, trig.type, toks[trig.start].start, toks[trig.end - 1].end))
+        i = trig.end
+    if not frames:
+        return []
+    # 2. places: role and governing frame
+    rel: dict[int, tuple[str, int | None]] = {}  # place index -> (role, frame index or None)
+    seen_pi: list[int] = []
+    for k in sorted(set(ptok.values())):
+        pk = [j for j, v in ptok.items() if v == k]
+        a, b = min(pk), max(pk) + 1
+        p = places[k]
+        if b < len(toks) and toks[b].low in ("'s", "’s", "'", "’") or (b < len(toks) and toks[b].low.endswith(("'s", "’s"))):
+            continue  # "Argentina's second-largest city": context
+        if text[p.end - base : p.end - base + 2] in ("'s", "’s"):
+            continue
+        role, fi = _role(toks, a, ptok, places, k, rel, frames, text)
+        if role is None:
+            continue
+        rel[k] = (role, fi)
+        seen_pi.append(k)
+    # 3. attach places to frames
+    for k in seen_pi:
+        role, fi = rel[k]
+        pstart = places[k].start - base
+        if fi is None:
+            fi = _governor(frames, pstart, text)
+        if fi is None:
+            continue
+        f = frames[fi]
+        if role == "origin" and f.type not in ("travel", "evacuate", "deploy", "aid", "visit", "meet", "attend"):
+            continue  # "refugees from Sudan", "independence from Portugal"
+        if role == "destination" and f.type not in ("travel", "deploy", "aid", "evacuate", "visit", "assault", "protest") and toks_before(text, pstart).endswith("for"):
+            continue
+        f.places.append(PlaceArg(places[k], role))
+    # containers: a coarser place beside a finer one of the same frame is context
+    for f in frames:
+        keep = []
+        for arg in f.places:
+            if any(_coarser(arg.place, o.place) for o in f.places if o is not arg):
+                continue
+            keep.append(arg)
+        f.places = keep
+    # "..., where she had flown in from X": the antecedent place is the location
+    for fi, f in enumerate(frames):
+        if not any(a.role in ("destination", "location") for a in f.places):
+            m = None
+            for k in seen_pi:
+                pe = places[k].end - base
+                if pe <= f.start and re.fullmatch(r",?\s*where\b[^;.]*", text[pe : f.start]):
+                    m = k
+            if m is not None and f.type == "travel" and (fi == 0 or frames[fi - 1].end < places[m].start - base):
+                f.places.append(PlaceArg(places[m], "location"))
+    # 4. actors, targets, time, status
+    prev_end = 0
+    last_subject: tuple[str, ...] = ()
+    for fi, f in enumerate(frames):
+        nxt = frames[fi + 1].start if fi + 1 < len(frames) else len(text)
+        f.passive = bool(re.search(r"\b(?:was|were|been|being|be|is|are|got)\s+(?:\w+ly\s+)?$", text[prev_end : f.start])) and f.trigger.tag == "VBN"
+        subj = _subject(text, refs, prev_end, f, f.passive)
+        gap = text[prev_end : f.start]
+        if subj:
+            last_subject = subj
+        elif last_subject and not _BOUNDARY.search(gap):
+            subj = last_subject
+        elif not frames[:fi] and prev_subject and not any(r.start < f.start for r in refs):
+            subj = prev_subject if _story_subject_ok(text, f) else ()
+        elif last_subject:
+            subj = last_subject
+        after_refs = [r for r in refs if f.end <= r.start < nxt]
+        if f.passive:
+            by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
+            f.targets = subj
+            f.actors = tuple(k for r in by[:1] for k in r.keys)
+        else:
+            f.actors = subj
+            if f.type in ("meet", "host", "sign", "agree", "attend", "clash"):
+                others = []
+                for r in after_refs:
+                    pre = text[max(f.end, r.start - 45) : r.start]
+                    if r.kind in ("name", "title", "group", "org") and (
+                        re.search(r"\b(?:with|between|and|met|meet|meeting|hosted|welcomed|received|joined|by)\b", pre)
+                        or r.start - f.end <= 2
+                    ) and not re.search(r"\b(?:said|told)\b", pre):
+                        others.extend(k for k in r.keys if k not in others)
+                if f.type == "host" and others:
+                    f.host = f.actors[0] if f.actors else None
+                f.actors = tuple(dict.fromkeys((*f.actors, *others)))
+            elif f.type in ("assault", "arrest", "trial", "sanction", "clash", "evacuate", "aid"):
+                f.targets = tuple(k for r in after_refs[:2] if r.kind in ("name", "group", "title") for k in r.keys
+                                  if k not in f.actors)
+        # time: a phrase after the trigger in its clause, else before it, else the sentence's only phrase
+        after_t = [p for p in times if f.end <= p.start < nxt]
+        before_t = [p for p in times if prev_end <= p.start and p.end <= f.start]
+        if after_t:
+            f.time = after_t[0]
+        elif before_t:
+            f.time = before_t[-1]
+            f.time_invert = bool(re.search(r"\b(?:after|before)$", f.time.text, re.I))
+        elif fi == 0 and times and times[0].start < f.start:
+            f.time = times[0]
+        aux = text[max(0, prev_end - 0) : f.start]
+        clause_aux = re.split(r"[;,]\s+(?=and\b|but\b|while\b)|;\s*", aux)[-1]
+        f.mod = modality(clause_aux, text[f.end : min(nxt if nxt > f.end + 40 else len(text), f.end + 140)], noun=f.trigger.pos == "noun")
+        if f.mod.status == "occurred" and fi > 0 and not _NEW_CLAUSE.search(gap) and frames[fi - 1].mod.status == "planned" \
+                and re.search(r"\b(?:to|for|on to|and|then)\b", gap) and not re.search(r"\b(?:about|of|that|which)\b", gap):
+            f.mod = Modality("planned", f.mod.perfect, True)
+        if fi > 0 and re.search(r"\b(?:before|then|and then)\b", gap) and frames[fi - 1].mod.status == "planned" and f.mod.status == "occurred":
+            f.mod = Modality("planned", f.mod.perfect, True)
+        if _AFTER_CUE.search(text[max(0, f.start - 40) : f.start]) and fi > 0:
+            f.shift = -1.0
+        elif _BEFORE_CUE.search(text[max(0, f.start - 25) : f.start]) and fi > 0:
+            f.shift = 0.5
+        if f.mod.perfect:
+            f.shift = min(f.shift, -1.0)
+        prev_end = f.end
+    return frames
+
+
+def toks_before(text: str, pos: int) -> str:
+    return text[max(0, pos - 12) : pos].strip().lower()
+
+
+_SYN_STAY = frozenset("days nights hours weeks day night".split())
+
+
+def _synthetic(toks: list[Tok], i: int) -> Trigger | None:
+    """Presence without a verb: "back in X", "after three days at X", "a night in X"."""
+    w = toks[i].low
+    nxt = toks[i + 1].low if i + 1 < len(toks) else ""
+    if w == "back" and nxt in ("in", "at", "to", "home"):
+        return Trigger("travel", "be back", i, i + 1, "verb", "VBD")
+    if w in _SYN_STAY and nxt in ("in", "at") and i > 0 and (toks[i - 1].low.isdigit() or toks[i - 1].low in
+                                                                ("two", "three", "four", "five", "six", "seven", "a", "several", "few")):
+        return Trigger("travel", "stay", i, i + 1, "noun", "NNS")
+    return None
+
+
+#: Nouns a located phrase describes rather than the event: "the situation in X", "the war in X".
+TOPIC_NOUNS = frozenset(
+    """situation conflict war crisis relations tensions ties policy policies issue issues question future security
+    interests interest investment investments stake stakes presence influence role involvement economy market
+    markets people population embassy embassies consulate ambassador envoy minister ministry government president
+    leader leaders capital border borders independence sovereignty occupation annexation invasion affairs trade
+    exports imports elections politics history culture rights law laws sanctions programme program development
+    developments events news violence instability unrest insurgency refugees citizens nationals residents""".split()
+)
+
+
+def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int | None]:
+    """How place ``k`` (first token ``a``) is governed: a preposition's role, a list, an object, or nothing."""
+    j = a - 1
+    steps = 0
+    while j >= 0 and steps < 6:
+        t = toks[j].low
+        if j in ptok:
+            return None, None  # right after another place ("Port Louis Mauritius")
+        if t in ROLE_OF_PREP and j > 0 and toks[j - 1].low in TOPIC_NOUNS:
+            return None, None  # "the situation in Ukraine"
+        if t in ROLE_OF_PREP:
+            if t == "on" and j + 1 < a and toks[j + 1].low == "to":
+                return "destination", None
+            if t == "for" and j > 0 and toks[j - 1].low in ("bound", "headed", "leave", "left", "leaves", "leaving", "depart", "departed", "set", "sets", "off", "out"):
+                return "destination", None
+            if t == "for":
+                return None, None
+            if t == "between" or t == "of":
+                return None, None
+            return ROLE_OF_PREP[t], None
+        if t in (",", "and", "or", "&"):
+            # a list: "in Nairobi, Mombasa and Kisumu"; an apposition after a place is context
+            q = j - 1
+            if q >= 0 and q in ptok:
+                prev_k = ptok[q]
+                if prev_k in rel and not _coarser(places[k], places[prev_k]):
+                    if t == "," and a + 1 < len(toks) and _is_apposition_end(toks, ptok, a):
+                        pass
+                    return rel[prev_k][0], rel[prev_k][1]
+                return None, None
+            if t == ",":
+                return None, None
+            j -= 1
+            steps += 1
+            continue
+        for fi, f in enumerate(frames):
+            if f.trigger.end - 1 == j:
+                lemma = f.trigger.lemma.split()[0]
+                et = TYPES.get(f.type)
+                if et and (lemma in et.object_place or f.type == "visit" or lemma in ("reach", "enter", "cross", "leave", "hit", "attack", "raid", "shell", "storm")):
+                    return ("origin" if lemma == "leave" else "destination" if f.type in ("travel", "visit") else "location"), fi
+                return None, None
+        if t not in _DESCRIPTOR and not (toks[j].text[:1].isupper() and t not in ("the",)) and not re.fullmatch(r"[\w-]+(?:ern|ward|ian|ish|ese|i)", t):
+            return None, None
+        j -= 1
+        steps += 1
+    return None, None
+
+
+def _is_apposition_end(toks, ptok, a) -> bool:
+    return False
+
+
+def _governor(frames: list[Frame], pstart: int, text: str) -> int | None:
+    """The trigger a located phrase belongs to: the nearest one before it in its clause, else the next."""
+    before = [fi for fi, f in enumerate(frames) if f.end <= pstart]
+    if before:
+        fi = before[-1]
+        gap = text[frames[fi].end : pstart]
+        if not re.search(r";|\s[—–]\s", gap) and len(gap.split()) <= 16:
+            return fi
+    after = [fi for fi, f in enumerate(frames) if f.start >= pstart]
+    if after:
+        gap = text[pstart : frames[after[0]].start]
+        if not re.search(r";|\s[—–]\s", gap) and len(gap.split()) <= 14:
+            return after[0]
+    return before[-1] if before and len(text[frames[before[-1]].end : pstart].split()) <= 22 else None
+
+
+def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool) -> tuple[str, ...]:
+    """The subject of a trigger: the nearest reference in subject position before it in its clause."""
+    cands = [r for r in refs if lo <= r.start and r.end <= f.start and not (lo and not text[lo : r.start].strip())]
+    # relative "who": ", who had flown in" -> the antecedent, whatever its position
+    for r in reversed([r for r in refs if r.end <= f.start]):
+        between = text[r.end : f.start]
+        if re.fullmatch(r",?\s*(?:who|which|that)\b[^,;]*", between) and r.kind != "pronoun":
+            return r.keys
+        break
+    good = []
+    for r in cands:
+        if not r.subject_form:
+            continue
+        pre = text[max(0, r.start - 30) : r.start].lower().split()
+        pre_w = pre[-1].strip(",") if pre else ""
+        if pre_w in _SUBJECT_BLOCK:
+            continue
+        post = text[r.end : r.end + 14].lower().split()
+        if post and post[0].strip(",") in _SPEECH and not re.search(r"\b(?:said|says)\s+(?:that\s+)?$", text[r.end : f.start]):
+            continue  # the speaker of "..., X said"
+        if pre_w in _SPEECH:
+            continue
+        between = text[r.end : f.start]
+        if re.search(r"\b(?:said|says|told)\b", between) and not re.search(r"\b(?:he|she|they|it|we)\b", between) and len(between) > 40:
+            continue
+        good.append(r)
+    if not good:
+        return ()
+    last = good[-1]
+    keys = list(last.keys)
+    # coordination: "X and Y flew"
+    for r in reversed(good[:-1]):
+        gap = text[r.end : last.start]
+        if re.fullmatch(r"\s*(?:,|and|, and|&)\s*", gap):
+            keys = list(r.keys) + [k for k in keys if k not in r.keys]
+            last = r
+        else:
+            break
+    return tuple(dict.fromkeys(keys))
+
+
+def _story_subject_ok(text: str, f: Frame) -> bool:
+    """An actorless sentence ("A planned visit to X was called off") continues the story's traveller."""
+    return f.type in ("travel", "visit", "meet", "attend", "address", "sign", "host")
