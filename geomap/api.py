@@ -1,5 +1,8 @@
 """The public verbs: text -> places, events, itineraries, frames and maps.
 
+Importing this module is cheap: the pipeline and geopandas load on the first call, so
+``import geomap`` stays fast and the verbs can be bound on the package eagerly.
+
 >>> import geomap
 >>> a = geomap.analyse("Putin met Lukashenko in Sochi.")      # doctest: +SKIP
 >>> a.places_frame()[["name", "kind", "country_code"]]        # doctest: +SKIP
@@ -8,46 +11,75 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import math
+import re
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
-from . import frames as _frames
 from .errors import ConfigError, InputError
-from .events import extract_events
-from .geoparse import find_mentions, find_people, tokenize
-from .itinerary import build_itineraries
-from .model import Event, Itinerary, Place
-from .resolve import resolve_mentions
 from .settings import Settings, from_env
-from .text import split_sentences
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import geopandas
+    import pandas
+
+    from .model import Event, Itinerary, Place
 
 __all__ = [
     "Analysis",
+    "Documents",
+    "DateLike",
     "analyse",
     "analyse_many",
+    "iter_documents",
     "places",
     "events",
     "itinerary",
     "build_map",
+    "inline_map",
     "open_gazetteer",
     "make_fallback",
+    "people_and_places",
 ]
+
+#: A publication date: a ``date``, a ``datetime`` or ``pandas.Timestamp`` (its day is used),
+#: an ISO 8601 string (``"2023-09-15"``, ``"2023-09-15T08:00:00Z"``), or nothing.
+DateLike = Union[dt.date, dt.datetime, str, None, Any]
+#: Several articles: ``(id, text, date)`` tuples, texts, a pandas ``Series`` of texts, or a
+#: ``DataFrame`` with a ``text`` column and optional ``id`` (or ``doc_id``) and ``date`` columns.
+Documents = Any
 
 
 @lru_cache(maxsize=4)
-def _open_gazetteer_cached(path: str, sources: str) -> Any:
+def _open_gazetteer_cached(path: str, sources: str, progress: bool) -> Any:
     from .gazetteer import Gazetteer
 
-    return Gazetteer.open(path=Path(path), sources=Path(sources))
+    if progress and not Path(path).exists():
+        print(f"geomap: building the gazetteer index {path} (once; about half a minute)", file=sys.stderr, flush=True)
+    return Gazetteer.open(path=Path(path), sources=Path(sources), progress=progress)
+
+
+def _progress(s: Settings) -> bool:
+    if s.progress is not None:
+        return s.progress
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def open_gazetteer(settings: Settings | None = None) -> Any:
-    """The local gazetteer for ``settings`` (built on first use, then reused in this process)."""
+    """The local gazetteer for ``settings`` (built on first use, then reused in this process).
+
+    The build reports its steps on standard error when that is a terminal (``Settings.progress``).
+    """
     s = settings or from_env()
-    return _open_gazetteer_cached(str(s.gazetteer_file), str(s.gazetteer_sources))
+    return _open_gazetteer_cached(str(s.gazetteer_file), str(s.gazetteer_sources), _progress(s))
 
 
 def make_fallback(settings: Settings) -> Any | None:
@@ -86,17 +118,25 @@ class Analysis:
     events: list[Event] = field(default_factory=list)
     itineraries: list[Itinerary] = field(default_factory=list)
 
-    def places_frame(self):
-        return _frames.places_frame(self.places)
+    def places_frame(self) -> geopandas.GeoDataFrame:
+        from . import frames
 
-    def events_frame(self):
-        return _frames.events_frame(self.events)
+        return frames.places_frame(self.places)
 
-    def stops_frame(self):
-        return _frames.stops_frame(self.itineraries)
+    def events_frame(self) -> geopandas.GeoDataFrame:
+        from . import frames
 
-    def legs_frame(self):
-        return _frames.legs_frame(self.itineraries)
+        return frames.events_frame(self.events)
+
+    def stops_frame(self) -> geopandas.GeoDataFrame:
+        from . import frames
+
+        return frames.stops_frame(self.itineraries)
+
+    def legs_frame(self) -> geopandas.GeoDataFrame:
+        from . import frames
+
+        return frames.legs_frame(self.itineraries)
 
     def unresolved_summary(self) -> dict[str, list[str]]:
         """Unresolved names grouped by reason."""
@@ -109,14 +149,27 @@ class Analysis:
         return out
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (from JSON such as ``"\\ud800"``) replaced by U+FFFD.
+
+    Offsets are kept: each surrogate becomes one replacement character, so every output is valid UTF-8.
+
+    >>> clean_text("Sochi\\ud800") == "Sochi\\ufffd"
+    True
+    """
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 def _analyse_one(
     text: str, *, date: dt.date | None, doc_id: str | None, gazetteer: Any, fallback: Any | None,
     known_people: set[str] | None = None,
 ) -> tuple[list[Place], list[Event]]:
-    if not isinstance(text, str):
-        raise InputError("the article must be text (str)")
-    if not text.strip():
-        raise InputError("the article is empty")
+    from .events import extract_events
+    from .text import split_sentences
+
     people, places = people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id, known_people=known_people)
     events = extract_events(text, split_sentences(text), places, people, pub_date=date, doc_id=doc_id)
     return places, events
@@ -127,8 +180,13 @@ def people_and_places(
     known_people: set[str] | None = None,
 ) -> tuple[list[tuple[int, int, str]], list[Place]]:
     """The people (spans) and the resolved places of one text: recognition and resolution, without events."""
+    from .events.actors import described_people
+    from .geoparse import find_mentions, find_people, tokenize
+    from .resolve import resolve_mentions
+
     tokens = tokenize(text)
     people = find_people(text, gazetteer, tokens=tokens)
+    people += described_people(text, people)
     if known_people:
         people += _known_people(text, people, known_people)
     mentions = find_mentions(text, gazetteer, people=people, tokens=tokens)
@@ -137,8 +195,6 @@ def people_and_places(
 
 def _known_people(text: str, found: list[tuple[int, int, str]], known: set[str]) -> list[tuple[int, int, str]]:
     """People named in full in earlier articles, mentioned here by family name only ("Biden")."""
-    import re
-
     taken = [(s, e) for s, e, _ in found]
     here = {name for _, _, name in found}
     out = []
@@ -150,62 +206,190 @@ def _known_people(text: str, found: list[tuple[int, int, str]], known: set[str])
     return out
 
 
-def _coerce_date(date: dt.date | str | None) -> dt.date | None:
-    if date is None or isinstance(date, dt.date):
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:  # pandas.NaT, pandas.NA, numpy.datetime64("NaT")
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (str, bytes, list, tuple, dict)) else False
+    except (ImportError, TypeError, ValueError):
+        return False
+
+
+def coerce_date(date: DateLike) -> dt.date | None:
+    """A publication date as a ``datetime.date`` (see :data:`DateLike`), or ``None``.
+
+    >>> coerce_date("2023-09-15T08:30:00Z")
+    datetime.date(2023, 9, 15)
+    >>> coerce_date(dt.datetime(2023, 9, 15, 23, 0))
+    datetime.date(2023, 9, 15)
+    """
+    if _missing(date):
+        return None
+    if isinstance(date, dt.datetime):  # also pandas.Timestamp, a datetime subclass
+        return date.date()
+    if isinstance(date, dt.date):
         return date
-    try:
-        return dt.date.fromisoformat(date)
-    except ValueError:
-        raise ConfigError(f"--date {date!r}: expected YYYY-MM-DD") from None
+    if hasattr(date, "astype") and "datetime64" in str(getattr(date, "dtype", "")):  # numpy.datetime64
+        return dt.date.fromisoformat(str(date)[:10])
+    if isinstance(date, str):
+        value = date.strip()
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        try:
+            return dt.datetime.fromisoformat(value).date()
+        except ValueError:
+            raise ConfigError(f"date {date!r}: expected an ISO date such as 2023-09-15") from None
+    raise ConfigError(f"date {date!r}: expected a date, a datetime or an ISO date string, not {type(date).__name__}")
+
+
+# keep the old private name working for callers inside the package
+_coerce_date = coerce_date
+
+
+def _doc_id(value: Any) -> str | None:
+    if _missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def iter_documents(docs: Documents, *, date: DateLike = None) -> Iterator[tuple[str | None, Any, dt.date | None]]:
+    """``(doc_id, text, date)`` for each article of ``docs`` (see :data:`Documents`).
+
+    ``date`` is the publication date of articles that have none of their own.
+
+    >>> list(iter_documents([("a", "Talks in Minsk.", "2023-09-15")]))
+    [('a', 'Talks in Minsk.', datetime.date(2023, 9, 15))]
+    """
+    default = coerce_date(date)
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(docs, pd.DataFrame):
+        cols = {str(c).lower(): c for c in docs.columns}
+        if "text" not in cols:
+            raise InputError(f"the DataFrame needs a 'text' column (it has {', '.join(map(str, docs.columns)) or 'none'})")
+        texts = docs[cols["text"]]
+        ids = docs[cols["id"]] if "id" in cols else docs[cols["doc_id"]] if "doc_id" in cols else None
+        dates = docs[cols["date"]] if "date" in cols else None
+        for i in range(len(docs)):
+            d = coerce_date(dates.iloc[i]) if dates is not None else None
+            doc_id = _doc_id(ids.iloc[i]) if ids is not None else _doc_id(docs.index[i])
+            yield doc_id, texts.iloc[i], d or default
+        return
+    if pd is not None and isinstance(docs, pd.Series):
+        for label, text in docs.items():
+            yield _doc_id(label), text, default
+        return
+    if isinstance(docs, str):
+        raise InputError("analyse_many takes several articles; use analyse(text) for one")
+    for item in docs:
+        if isinstance(item, str):
+            yield None, item, default
+        elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+            doc_id, text, *rest = item
+            yield _doc_id(doc_id), text, coerce_date(rest[0] if rest else None) or default
+        else:
+            raise InputError(f"each article must be text or an (id, text, date) tuple, not {type(item).__name__}")
+
+
+def _check_text(text: Any, doc_id: str | None) -> str:
+    where = f"article {doc_id!r}: " if doc_id is not None else ""
+    if not isinstance(text, str):
+        raise InputError(f"{where}the article must be text (str), not {type(text).__name__}")
+    if not text.strip():
+        raise InputError(f"{where}the article is empty")
+    return clean_text(text)
 
 
 def analyse(
     text: str,
     *,
-    date: dt.date | str | None = None,
+    date: DateLike = None,
     doc_id: str | None = None,
     settings: Settings | None = None,
     gazetteer: Any | None = None,
     fallback: Any | None = None,
     offline: bool | None = None,
+    extra_places: Any | None = None,
 ) -> Analysis:
     """Read one article: places, events and itineraries.
 
-    ``date`` is the publication date for relative dates ("this week") when the
-    text has no dateline. Pass ``offline=True`` to guarantee no network use.
+    Parameters
+    ----------
+    text
+        The article.
+    date
+        Publication date for relative dates ("this week") when the text has no dateline:
+        a ``date``, ``datetime``, ``pandas.Timestamp`` or ISO string.
+    offline
+        ``True`` guarantees no network use.
+    extra_places
+        Your own places, consulted before the built-in gazetteer: a CSV or GeoJSON file or a
+        (Geo)DataFrame with ``name``, ``lat``, ``lon`` and optional ``kind``, ``country``,
+        ``aliases``, ``prior`` (see :mod:`geomap.user_places`).
+
+    Examples
+    --------
+    >>> a = analyse("Putin met Lukashenko in Sochi.", offline=True)        # doctest: +SKIP
+    >>> [p.name for p in a.places]                                          # doctest: +SKIP
+    ['Sochi']
     """
-    return analyse_many([(doc_id, text, date)], settings=settings, gazetteer=gazetteer, fallback=fallback, offline=offline)
+    return analyse_many([(doc_id, text, date)], settings=settings, gazetteer=gazetteer, fallback=fallback,
+                        offline=offline, extra_places=extra_places)
 
 
 def analyse_many(
-    docs: Iterable[tuple[str | None, str, dt.date | str | None]],
+    docs: Documents,
     *,
+    date: DateLike = None,
     settings: Settings | None = None,
     gazetteer: Any | None = None,
     fallback: Any | None = None,
     offline: bool | None = None,
+    extra_places: Any | None = None,
 ) -> Analysis:
-    """Several articles at once; itineraries span articles, ordered by date."""
+    """Several articles at once; itineraries span articles, ordered by date.
+
+    ``docs`` is any of :data:`Documents`: ``(id, text, date)`` tuples (dates as ``date``,
+    ``datetime``, ``pandas.Timestamp`` or ISO strings), texts, a pandas ``Series`` of texts
+    (its index gives the ids) or a ``DataFrame`` with ``text`` and optional ``id`` and ``date``.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"id": [1, 2], "text": ["Talks in Minsk.", "Then Sochi."],
+    ...                    "date": pd.to_datetime(["2023-09-14", "2023-09-15"])})
+    >>> a = analyse_many(df, offline=True)                                 # doctest: +SKIP
+    """
+    from .geoparse import find_people
     from .io import parse_dateline
+    from .itinerary import build_itineraries
 
     s = (settings or from_env()).replace(offline=offline)
     gaz = gazetteer or open_gazetteer(s)
+    if extra_places is not None:
+        from .user_places import UserPlaces, with_user_places
+
+        gaz = with_user_places(gaz, extra_places if isinstance(extra_places, UserPlaces) else UserPlaces.load(extra_places))
+    rows = [(doc_id, _check_text(text, doc_id), d) for doc_id, text, d in iter_documents(docs, date=date)]
     own_fallback = fallback is None
     fb = make_fallback(s) if own_fallback else fallback
     result = Analysis()
-    docs = list(docs)
     # people named in full in any article: the others may use their family name alone ("Biden")
     known: set[str] = set()
-    if len(docs) > 1:
-        for _, text, _ in docs:
-            if isinstance(text, str):
-                known.update(name for _, _, name in find_people(text, gaz) if " " in name)
+    if len(rows) > 1:
+        for _, text, _ in rows:
+            known.update(name for _, _, name in find_people(text, gaz) if " " in name)
     try:
-        for doc_id, text, date in docs:
-            d = _coerce_date(date) or (parse_dateline(text) if isinstance(text, str) else None)
-            places, events = _analyse_one(text, date=d, doc_id=doc_id, gazetteer=gaz, fallback=fb, known_people=known)
-            result.places.extend(places)
-            result.events.extend(events)
+        for doc_id, text, d in rows:
+            places_, events_ = _analyse_one(text, date=d or parse_dateline(text), doc_id=doc_id, gazetteer=gaz,
+                                            fallback=fb, known_people=known)
+            result.places.extend(places_)
+            result.events.extend(events_)
     finally:
         if own_fallback and fb is not None:
             fb.close()
@@ -213,37 +397,102 @@ def analyse_many(
     return result
 
 
-def places(text: str, **kwargs: Any):
-    """Every place mention as a GeoDataFrame (columns: :data:`geomap.frames.PLACE_COLUMNS`)."""
-    return analyse(text, **kwargs).places_frame()
+def _analysis(source: str | Documents | Analysis, kwargs: dict[str, Any]) -> Analysis:
+    if isinstance(source, Analysis):
+        return source
+    if isinstance(source, str):
+        return analyse(source, **kwargs)
+    kwargs = dict(kwargs)
+    if kwargs.pop("doc_id", None) is not None:
+        raise ConfigError("doc_id= is for one article; several articles carry their own ids")
+    return analyse_many(source, **kwargs)
 
 
-def events(text: str, **kwargs: Any):
-    """Events as a GeoDataFrame (columns: :data:`geomap.frames.EVENT_COLUMNS`)."""
-    return analyse(text, **kwargs).events_frame()
+def places(text: str | Documents, **kwargs: Any) -> geopandas.GeoDataFrame:
+    """Every place mention as a GeoDataFrame (columns: :data:`geomap.frames.PLACE_COLUMNS`).
+
+    ``text`` is one article or several (:data:`Documents`); keywords as for :func:`analyse`.
+    """
+    return _analysis(text, kwargs).places_frame()
 
 
-def itinerary(text: str, **kwargs: Any):
-    """Each moving actor's stops in time order as a GeoDataFrame (``.attrs["legs"]`` holds the legs frame)."""
-    a = analyse(text, **kwargs)
+def events(text: str | Documents, **kwargs: Any) -> geopandas.GeoDataFrame:
+    """Events as a GeoDataFrame (columns: :data:`geomap.frames.EVENT_COLUMNS`).
+
+    ``text`` is one article or several (:data:`Documents`); keywords as for :func:`analyse`.
+    """
+    return _analysis(text, kwargs).events_frame()
+
+
+def itinerary(text: str | Documents, **kwargs: Any) -> geopandas.GeoDataFrame:
+    """Each moving actor's stops in time order as a GeoDataFrame (``.attrs["legs"]`` holds the legs frame).
+
+    ``text`` is one article or several (:data:`Documents`); keywords as for :func:`analyse`.
+    """
+    a = _analysis(text, kwargs)
     stops = a.stops_frame()
     stops.attrs["legs"] = a.legs_frame()
     return stops
 
 
 def build_map(
-    source: str | Analysis,
+    source: str | Documents | Analysis,
     *,
-    m: Any | None = None,
+    m: folium.Map | None = None,
     offline: bool = False,
     title: str | None = None,
     **kwargs: Any,
-):
-    """A ``folium.Map`` of an article (text) or an :class:`Analysis`; ``m=`` adds to an existing map."""
+) -> folium.Map:
+    """A ``folium.Map`` of an article (text), several articles or an :class:`Analysis`.
+
+    ``m=`` adds to an existing map. With ``offline=True`` the map also shows offline when a
+    notebook displays it (Leaflet inlined, no tiles; see :func:`inline_map`).
+    """
     from .render import build_map as _build_map
 
-    a = source if isinstance(source, Analysis) else analyse(source, offline=offline or None, **kwargs)
-    return _build_map(
+    if not isinstance(source, Analysis):
+        kwargs.setdefault("offline", offline or None)
+    a = _analysis(source, kwargs)
+    out = _build_map(
         places=a.places_frame(), events=a.events_frame(), stops=a.stops_frame(), legs=a.legs_frame(),
         m=m, offline=offline, title=title,
     )
+    if offline:
+        # notebooks display a map through _repr_html_; folium's loads Leaflet from a CDN
+        out._repr_html_ = lambda **_: inline_map(out)._repr_html_()  # noqa: SLF001
+    return out
+
+
+class InlineMap:
+    """A self-contained, offline rendering of a map for notebooks (``_repr_html_``) and strings."""
+
+    def __init__(self, html: str, height: int = 500) -> None:
+        self.html = html
+        self.height = height
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        return (
+            f'<iframe srcdoc="{_html.escape(self.html, quote=True)}" style="width:100%;height:{self.height}px;'
+            'border:none" sandbox="allow-scripts allow-same-origin"></iframe>'
+        )
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def inline_map(m: folium.Map, *, height: int = 500) -> InlineMap:
+    """``m`` as one offline HTML page (Leaflet inlined, country outlines instead of tiles) to show inline.
+
+    >>> import folium
+    >>> "cdn.jsdelivr" in str(inline_map(folium.Map(tiles=None)))          # doctest: +SKIP
+    False
+    """
+    import tempfile
+
+    from .render import save_map
+
+    with tempfile.TemporaryDirectory(prefix="geomap-inline-") as tmp:
+        path = save_map(m, Path(tmp) / "map.html", offline=True)
+        return InlineMap(path.read_text(encoding="utf-8"), height=height)

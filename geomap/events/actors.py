@@ -146,10 +146,17 @@ _STOP_MODIFIERS = frozenset(
 )
 
 
-def _group_span(words: list[tuple[str, int, int]], k: int) -> int:
+def text_gap(words: list[tuple[str, int, int, str]], j: int) -> str:
+    """The characters between word ``j`` and word ``j + 1``."""
+    return words[j][3][words[j][2] : words[j + 1][1]]
+
+
+def _group_span(words: list[tuple[str, int, int, str]], k: int) -> int:
     """Token index where the noun phrase ending at group noun ``k`` starts (up to 3 modifiers)."""
     j = k
     while j > 0 and k - j < 3:
+        if text_gap(words, j - 1) != " ":
+            break
         w = words[j - 1][0]
         wl = w.lower()
         if wl in _STOP_MODIFIERS or not re.match(r"^[\w'’-]+$", w) or wl.endswith("ed") and wl not in ("armed", "suspected", "masked", "unidentified", "allied"):
@@ -179,8 +186,8 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) ->
             refs.append(Ref(m.start(1), r.end, r.keys, "name"))
             occupied.append((m.start(1), r.end))
     # groups: "protesters", "Suspected jihadist fighters", "a delegation led by X"
-    words = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[\w’'-]+", sent_text)]
-    for k, (w, s, e) in enumerate(words):
+    words = [(m.group(0), m.start(), m.end(), sent_text) for m in re.finditer(r"[\w’'-]+", sent_text)]
+    for k, (w, s, e, _) in enumerate(words):
         wl = w.lower()
         if wl not in GROUP_NOUNS or not free(s, e):
             continue
@@ -265,3 +272,52 @@ def _by_gender(story: Story, g: str) -> tuple[str, ...]:
         if e and e.gender == g:
             return (key,)
     return (last,)
+
+
+_NAME_WORD = r"(?:[A-Z][\w’'-]*[a-z][\w’'-]*|(?:al|el|bin|ibn|van|von|de|da|du|der|le|la)(?:-[A-Z][\w’'-]+)?)"
+_NAME = rf"[A-Z][\w’'-]*[a-z][\w’'-]*(?: {_NAME_WORD}){{1,3}}"
+_APPOS_AFTER = re.compile(rf",\s+({_NAME})(?=,|\s+(?:who|said|told|says)\b)")
+_NAME_THEN_DESCR = re.compile(rf"(?:^|(?<=[.;:]\s)|(?<=\n)|(?<=—\s)|(?<=,\s))({_NAME}),\s+(?:the\s+|a\s+|an\s+|who\s+is\s+)?((?:[\w’'-]+\s+){{0,6}}?[\w’'-]+)(?=[,\s])")
+_TITLE_NAME = re.compile(rf"\b(?:{'|'.join(sorted(PERSON_NOUNS | PERSON_TITLES, key=len, reverse=True))})\s+({_NAME})\b")
+
+
+def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=None) -> list[tuple[int, int, str]]:
+    """People the recogniser missed whom the text describes as people.
+
+    Appositions ("Her deputy, Jonas Lind, flew"), a name followed by its description ("Park Min-jun,
+    chief executive of ..."), a person noun before a name ("activist Mira Sol"), plus the later
+    mentions of their family name. ``is_place(name)`` (optional) vetoes names that are places.
+    """
+    taken = [(s, e) for s, e, _ in found]
+    names: dict[str, tuple[int, int]] = {}
+
+    def add(s: int, e: int, name: str) -> None:
+        if any(a < e and s < b for a, b in taken):
+            return
+        words = name.split()
+        if len(words) < 2 or any(w.lower() in _STOP_MODIFIERS for w in words):
+            return
+        if is_place is not None and is_place(name):
+            return
+        names.setdefault(name, (s, e))
+        taken.append((s, e))
+
+    for m in _APPOS_AFTER.finditer(text):
+        head = text[max(0, m.start() - 90) : m.start()]
+        head = re.split(r"[,.;:(—]", head)[-1]
+        if any(w.lower().strip("’'s") in PERSON_NOUNS or w.lower() in PERSON_TITLES for w in head.split()[-14:]):
+            add(m.start(1), m.end(1), m.group(1))
+    for m in _NAME_THEN_DESCR.finditer(text):
+        descr = m.group(2).lower().split()
+        if re.fullmatch(r"\d{1,3}", m.group(2)) or any(w in PERSON_NOUNS or w in PERSON_TITLES for w in descr[:4]):
+            add(m.start(1), m.end(1), m.group(1))
+    for m in _TITLE_NAME.finditer(text):
+        add(m.start(1), m.end(1), m.group(1))
+    out = [(s, e, n) for n, (s, e) in names.items()]
+    for name in list(names):
+        family = name.split()[-1]
+        for m in re.finditer(rf"(?<![\w-]){re.escape(family)}(?![\w-])", text):
+            if not any(a < m.end() and m.start() < b for a, b in taken):
+                out.append((m.start(), m.end(), name))
+                taken.append((m.start(), m.end()))
+    return sorted(out)

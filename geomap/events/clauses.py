@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..model import Place
 from .actors import Ref
 from .time import Modality, TimePhrase, modality
-from .vocabulary import TYPES, Trigger, trigger_of
+from .vocabulary import PERSON_NOUNS, TYPES, Trigger, trigger_of
 
 __all__ = ["Frame", "PlaceArg", "read_sentence", "tokens_of"]
 
@@ -206,6 +206,9 @@ def read_sentence(
         if trig is None:
             i += 1
             continue
+        if trig.pos == "noun" and frames and frames[-1].trigger.pos == "verb" and _object_of(toks, frames[-1].trigger.end, trig.start):
+            i = trig.end
+            continue  # "sign a supply agreement", "deliver aid": the verb governs
         frames.append(Frame(trig, trig.type, toks[trig.start].start, toks[trig.end - 1].end))
         i = trig.end
     if not frames:
@@ -226,6 +229,17 @@ def read_sentence(
             continue
         rel[k] = (role, fi)
         seen_pi.append(k)
+    for k in sorted(set(ptok.values())):
+        if k in rel:
+            continue
+        b = max(j for j, v in ptok.items() if v == k) + 1
+        for fi, f in enumerate(frames):
+            if f.trigger.pos == "noun" and 0 <= f.trigger.start - b <= 2 and all(
+                toks[q].low in _DESCRIPTOR or toks[q].low in ("city", "provincial", "district", "regional", "high", "military", "state") for q in range(b, f.trigger.start)
+            ):
+                rel[k] = ("location", fi)
+                seen_pi.append(k)
+                break
     # 3. attach places to frames
     for k in seen_pi:
         role, fi = rel[k]
@@ -235,6 +249,8 @@ def read_sentence(
         if fi is None:
             continue
         f = frames[fi]
+        if role == "origin" and f.type in ("protest", "rally"):
+            role = "location"  # "march from X to parliament" starts at X
         if role == "origin" and f.type not in ("travel", "evacuate", "deploy", "aid", "visit", "meet", "attend"):
             continue  # "refugees from Sudan", "independence from Portugal"
         if role == "destination" and f.type not in ("travel", "deploy", "aid", "evacuate", "visit", "assault", "protest") and toks_before(text, pstart).endswith("for"):
@@ -265,6 +281,10 @@ def read_sentence(
         nxt = frames[fi + 1].start if fi + 1 < len(frames) else len(text)
         f.passive = bool(re.search(r"\b(?:was|were|been|being|be|is|are|got)\s+(?:\w+ly\s+)?$", text[prev_end : f.start])) and f.trigger.tag == "VBN"
         subj = _subject(text, refs, prev_end, f, f.passive)
+        own = next((r for r in refs if r.kind == "group" and r.start <= f.start < r.end), None)
+        if own is not None:
+            subj = own.keys
+        named = _named_subject(text, prev_end, f.start) if not subj and f.trigger.pos == "verb" and not f.passive else ()
         gap = text[prev_end : f.start]
         if subj:
             last_subject = subj
@@ -274,6 +294,8 @@ def read_sentence(
             subj = prev_subject if _story_subject_ok(text, f) else ()
         elif last_subject:
             subj = last_subject
+        if not subj and named:
+            subj = last_subject = named
         after_refs = [r for r in refs if f.end <= r.start < nxt]
         if f.passive:
             by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
@@ -309,6 +331,8 @@ def read_sentence(
         aux = text[max(0, prev_end - 0) : f.start]
         clause_aux = re.split(r"[;,]\s+(?=and\b|but\b|while\b)|;\s*", aux)[-1]
         f.mod = modality(clause_aux, text[f.end : min(nxt if nxt > f.end + 40 else len(text), f.end + 140)], noun=f.trigger.pos == "noun")
+        if f.trigger.lemma == "be due" and f.mod.status == "occurred" and f.trigger.tag != "VBD":
+            f.mod = Modality("planned", f.mod.perfect, True)
         if f.mod.status == "occurred" and fi > 0 and not _NEW_CLAUSE.search(gap) and frames[fi - 1].mod.status == "planned" \
                 and re.search(r"\b(?:to|for|on to|and|then)\b", gap) and not re.search(r"\b(?:about|of|that|which)\b", gap):
             f.mod = Modality("planned", f.mod.perfect, True)
@@ -322,6 +346,15 @@ def read_sentence(
             f.shift = min(f.shift, -1.0)
         prev_end = f.end
     return frames
+
+
+_OBJECT_FILL = frozenset("a an the his her their its new first second further fresh supply trade peace security "
+                         "defence defense military joint major formal final".split())
+
+
+def _object_of(toks: list[Tok], after_verb: int, noun_start: int) -> bool:
+    gap = toks[after_verb:noun_start]
+    return len(gap) <= 3 and all(t.low in _OBJECT_FILL or (t.low.isalpha() and t.low not in ROLE_OF_PREP and t.low not in _AUX and t.low not in ("and", "or", "but")) for t in gap)
 
 
 def toks_before(text: str, pos: int) -> str:
@@ -361,7 +394,11 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
     while j >= 0 and steps < 6:
         t = toks[j].low
         if j in ptok:
-            return None, None  # right after another place ("Port Louis Mauritius")
+            if steps == 0 or toks[j + 1].low in ("of", "in", ","):
+                return None, None  # right after another place ("Port Louis Mauritius", "Gao in Mali")
+            while j >= 0 and j in ptok:
+                j -= 1  # "the Black Sea port of Batumi": the other place describes this one
+            continue
         if t in ROLE_OF_PREP and j > 0 and toks[j - 1].low in TOPIC_NOUNS:
             return None, None  # "the situation in Ukraine"
         if t in ROLE_OF_PREP:
@@ -371,7 +408,12 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
                 return "destination", None
             if t == "for":
                 return None, None
-            if t == "between" or t == "of":
+            if t == "of":
+                for fi, f in enumerate(frames):
+                    if f.trigger.pos == "noun" and f.trigger.end in (j, j - 1):
+                        return "location", fi  # "the evacuation of X", "the shelling of X"
+                return None, None
+            if t == "between":
                 return None, None
             return ROLE_OF_PREP[t], None
         if t in (",", "and", "or", "&"):
@@ -436,6 +478,13 @@ def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool) -
     for r in cands:
         if not r.subject_form:
             continue
+        if lo:
+            seg = text[lo : r.start]
+            if not re.search(r"[;,]|\b(?:and|while|but|who|whereas|as|then|before|after|when)\b", seg):
+                continue  # the object of the previous verb ("met X")
+            piece = re.split(r"[;]|\b(?:and|while|but|whereas)\b", seg)[-1]
+            if piece.rstrip().endswith(",") and any(w.strip(",’'s").lower() in PERSON_NOUNS for w in piece.split()):
+                continue  # an apposition to the previous verb's object
         pre = text[max(0, r.start - 30) : r.start].lower().split()
         pre_w = pre[-1].strip(",") if pre else ""
         if pre_w in _SUBJECT_BLOCK:
@@ -462,6 +511,28 @@ def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool) -
         else:
             break
     return tuple(dict.fromkeys(keys))
+
+
+_NAMED_SUBJECT = re.compile(
+    r"((?:[Tt]he )?(?:[A-Z][\w’'-]*|al-[A-Z][\w’'-]*)(?: (?:[A-Z][\w’'-]*|of|for|and|al-[A-Z][\w’'-]*|\([A-Z]+\))){0,6})"
+    r"(?: (?:also|then|later|reportedly|has|have|had|will|would|was|were|is|are|on \w+|said it|said they|\w+ly))*\s*$"
+)
+_NOT_SUBJECT_WORDS = frozenset("on in at the a an this that these those it they he she we i but and or if when after before".split())
+
+
+def _named_subject(text: str, lo: int, start: int) -> tuple[str, ...]:
+    """A capitalised name right before a verb is its subject when no known reference is: an
+    organisation ("Al-Shabaab", "the World Food Programme") or a state ("Thailand deported")."""
+    seg = text[lo:start]
+    m = _NAMED_SUBJECT.search(seg)
+    if not m:
+        return ()
+    name = re.sub(r"^[Tt]he ", "", m.group(1)).strip()
+    if not name or name.split()[0].lower() in _NOT_SUBJECT_WORDS or len(name) < 2:
+        return ()
+    if name.split()[-1].lower() in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+        return ()
+    return (name,)
 
 
 def _story_subject_ok(text: str, f: Frame) -> bool:

@@ -206,7 +206,7 @@ PLANNED_CUES = re.compile(
     r"\b(?:will|shall|'ll|wo|(?:is|are|was|were|am) (?:scheduled|due|expected|set|slated|planning|going|poised|"
     r"tipped|billed|invited|preparing|about) to|(?:is|are|was|were) to|plans? to|planning to|planned to|intends? to|"
     r"intended to|hopes? to|hoped to|aims? to|wants? to|wanted to|prepares? to|expects? to|promised to|vowed to|"
-    r"threatened to|pledged to|offered to|agreed to|due to|set to|would|next|upcoming|forthcoming|planned|proposed|"
+    r"threatened to|pledged to|offered to|agreed to|due to|set to|would|next|upcoming|called for|calls? for|urged|forthcoming|planned|proposed|"
     r"scheduled|expected|intended|coming)\b",
     re.I,
 )
@@ -247,7 +247,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     aux_l = aux.lower()
     tail = aux_l[-60:]
     near = aux_l[-28:]
-    after_l = after.lower()[:70]
+    after_l = after.lower()[: 140 if noun else 70]
     perfect = bool(re.search(r"\bhad (?:\w+ ){0,2}$", tail) or re.search(r"\bhad been\b", near))
     cancelled = bool(_CANCEL.search(after_l))
     if noun:
@@ -262,7 +262,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     neg = _NEGATION.search(near) or re.search(r"\bno (?:plans?|invitation|intention)\b", tail)
     if neg and not cancelled:
         return Modality("negated", perfect, False)
-    future = bool(PLANNED_CUES.search(near))
+    future = bool(PLANNED_CUES.search(near)) or bool(re.search(r"\b(?:is|are|was|were)\s+(?:now\s+|also\s+)?$", near) and re.match(r"\s*due\b", after_l))
     if re.search(r"\bwould\b", near) and not _SPEECH_BEFORE.search(aux_l) and not re.search(r"\b(?:said|says|told)\b", aux_l):
         if re.search(r"\b(?:which|that|where|it) would\b", near):
             return Modality("hypothetical", perfect, True)
