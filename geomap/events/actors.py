@@ -54,6 +54,8 @@ class Story:
     last_group: tuple[str, ...] = ()
     #: head noun of a group ("delegation") -> the entity that leads it
     leaders: dict[str, str] = field(default_factory=dict)
+    #: the leader of the last group said to be led by someone ("a delegation led by X")
+    led: str | None = None
     alias_rx: re.Pattern | None = None
     alias_of: dict[str, str] = field(default_factory=dict)
 
@@ -133,6 +135,10 @@ def add_entity(story: Story, key: str, kind: str) -> Entity:
     return ent
 
 
+#: Groups that travel together and are keyed by whoever leads them.
+_TRAVEL_GROUPS = frozenset("delegation delegations group team mission visitors party entourage squad band crew contingent "
+                           "orchestra choir troupe".split())
+
 _PRONOUNS = {"he": ("m", True), "she": ("f", True), "him": ("m", False), "his": ("m", False), "her": ("f", False),
              "they": (None, True), "them": (None, False), "their": (None, False)}
 _PRONOUN_RX = re.compile(r"\b(?:he|she|him|his|her|they|them|their|He|She|His|Her|They|Their)\b")
@@ -196,7 +202,8 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) ->
         j = _group_span(words, k)
         start = words[j][1]
         after = sent_text[e : e + 80]
-        led = re.match(r",? (?:led|headed) by ((?:[A-Z][\w’'-]+ ?){1,4})", after)
+        after = sent_text[e : e + 160]
+        led = re.search(r"^[^.;]{0,90}?\b(?:led|headed) by (?:[a-z-]+ ){0,3}((?:[A-Z][\w’'-]+ ?){1,4})", after)
         if led:
             leader = story.alias_of.get(led.group(1).strip())
             if leader is None:
@@ -204,9 +211,21 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) ->
                 leader = story.alias_of.get(mm.group(0)) if mm else None
             if leader:
                 story.leaders[wl] = leader
+                story.led = leader
                 refs.append(Ref(start, e, (leader,), "group"))
                 occupied.append((start, e))
                 continue
+        led_by_pronoun = re.match(r" (?:that |which )?(he|she) (?:leads|led|heads|headed)\b", after)
+        if led_by_pronoun:
+            g = "m" if led_by_pronoun.group(1) == "he" else "f"
+            keys = _by_gender(story, g)
+            if keys:
+                story.leaders[wl] = keys[0]
+                refs.append(Ref(start, e, keys, "group"))
+                occupied.append((start, e))
+                continue
+        if wl in _TRAVEL_GROUPS and story.led and wl not in story.leaders:
+            story.leaders[wl] = story.led
         if wl in story.leaders and re.search(r"\b(?:the|his|her|its|their)\s+(?:\w+\s+){0,2}$", sent_text[max(0, s - 30) : s], re.I):
             refs.append(Ref(start, e, (story.leaders[wl],), "group"))
             occupied.append((start, e))
@@ -241,6 +260,10 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) ->
             continue
         refs.append(Ref(m.start(), end, (key,), "title"))
         occupied.append((m.start(), end))
+    if story.led and story.last_group == (story.led,):
+        for m in re.finditer(r"(?:^|(?<=[.;] ))It\b|\bit (?=will|is|was|has|had|flew|travel)", sent_text):
+            if free(m.start(), m.end()):
+                refs.append(Ref(m.start(), m.end(), (story.led,), "pronoun"))
     # pronouns
     for m in _PRONOUN_RX.finditer(sent_text):
         if not free(m.start(), m.end()):

@@ -51,7 +51,7 @@ _SUBJECT_BLOCK = frozenset(
     "tell thanked invited urged asked visited visit".split()
 )
 _SPEECH = frozenset("said says say told tells added adds noted notes warned argued claimed according".split())
-_BOUNDARY = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|, but\b|\bbut\b")
+_BOUNDARY = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|, but\b|\bbut\b|, as\b|\bbecause\b|\balthough\b|\bthough\b|\bamid\b|\bas\b(?= \w+ (?:from|of|in)\b)|\bwhich\b|\bthat\b")
 _NEW_CLAUSE = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|, and\b|\band\b|\bafter\b|\bbefore\b|\bwhere\b|\bwho\b")
 _AFTER_CUE = re.compile(r"\b(?:after|following|since|having)\b(?:(?! and | but ).)*$")
 _BEFORE_CUE = re.compile(r"\b(?:before|then|ahead of|until|later|afterwards|and then|next|onward|onwards)\b(?:(?! and | but ).)*$")
@@ -109,6 +109,10 @@ def _choose(cands: list[Trigger], toks: list[Tok], i: int, sent: str) -> Trigger
     nouny = prev in _DETERMINERS or prev.endswith("'s") or prev.endswith("’s") or prev.isdigit() or (
         i > 0 and toks[i - 1].text[:1].isupper() and prev not in _AUX and not _cap_start(toks, i - 1))
     verby = prev in _AUX or prev2 in ("will", "to", "would")
+    if prev in ("a", "an", "the", "his", "her", "their", "its") or (prev2 in ("a", "an", "the") and prev not in _AUX):
+        cands = [c for c in cands if c.pos == "noun" or c.end - c.start > 1]  # "a high-speed train": no verb
+        if not cands:
+            return None
     best_len = max(c.end - c.start for c in cands)
     longest = [c for c in cands if c.end - c.start == best_len]
     if best_len > 1:
@@ -292,8 +296,6 @@ def read_sentence(
             subj = last_subject
         elif not frames[:fi] and prev_subject and not any(r.start < f.start for r in refs):
             subj = prev_subject if _story_subject_ok(text, f) else ()
-        elif last_subject:
-            subj = last_subject
         if not subj and named:
             subj = last_subject = named
         after_refs = [r for r in refs if f.end <= r.start < nxt]
@@ -455,6 +457,8 @@ def _governor(frames: list[Frame], pstart: int, text: str) -> int | None:
     if before:
         fi = before[-1]
         gap = text[frames[fi].end : pstart]
+        if re.search(r"\b(?:that|which)\s+(?:will|would|is|are|was|were|has|have|had|can|could)\b", gap):
+            return None  # "a plant that will ship ammonia to X": the relative clause's place
         if not re.search(r";|\s[—–]\s", gap) and len(gap.split()) <= 16:
             return fi
     after = [fi for fi, f in enumerate(frames) if f.start >= pstart]

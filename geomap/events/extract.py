@@ -84,9 +84,15 @@ def _date_of(f: Frame, pub: dt.date | None, last: dt.date | None) -> tuple[str |
         return None, None
     expr = f.time.text
     if f.time_invert:  # "a day after flying into X": X came a day before the event it is told with
-        expr = re.sub(r"after$", "BEFORE", expr, flags=re.I)
-        expr = re.sub(r"before$", "after", expr, flags=re.I).replace("BEFORE", "before")
+        expr = re.sub(r"(after|before)$", lambda m: "before" if m.group(1).lower() == "after" else "after", expr, flags=re.I)
     return resolve_date(expr, pub, future=f.mod.future or f.mod.status == "planned", previous=last)
+
+
+def _sort_date(f: Frame, date: str | None, prec: str | None) -> str | None:
+    """The day an event is ordered by: a weekend is the end of its week, not its Monday."""
+    if date and prec == "week" and f.time is not None and "weekend" in f.time.text.lower():
+        return (dt.date.fromisoformat(date) + dt.timedelta(days=5)).isoformat()
+    return date
 
 
 def _status(f: Frame, date: str | None, pub: dt.date | None) -> str:

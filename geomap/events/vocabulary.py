@@ -76,7 +76,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
                "jet", "commute", "trek", "ride", "ferry", "rush", "divert", "reroute",
                "be due", "spend", "stay", "remain", "be back"),
         nouns=("trip", "journey", "stop", "stopover", "leg", "flight", "arrival", "departure", "return",
-               "homecoming", "voyage", "stay", "transit"),
+               "homecoming", "voyage", "stay", "transit", "train", "plane", "ferry", "helicopter", "motorcade"),
         object_place=("reach", "cross", "enter", "leave", "board", "transit"),
     ),
     EventType("visit", "042", None, stop=True, verbs=("visit", "tour", "inspect", "call at", "drop in"),
