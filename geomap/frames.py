@@ -16,10 +16,19 @@ Column contracts (other modules and users depend on these names):
             the antimeridian)
 
 All frames are in EPSG:4326.
+
+Column types (pandas): ``date`` is ``datetime64`` (day resolution; ``NaT`` when unknown) with
+its ``date_precision`` (``day``, ``week``, ``month``, ``year``) beside it; closed vocabularies
+(``kind``, ``source``, ``status``, ``event_type``, ``date_precision``, ``role``) and ``action``
+are categoricals; ids and counts that may be missing (``geonameid``, ``parent_id``,
+``fatalities``, ``injured``, ``geo_precision``) are nullable integers (``Int64``); list columns
+(``actors``, ``targets``) hold :class:`JsonList` values, lists that ``to_file`` writes as JSON.
+:func:`plain` turns a frame back into plain Python values (ISO date strings, ``None``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
@@ -40,6 +49,9 @@ __all__ = [
     "stops_frame",
     "legs_frame",
     "great_circle",
+    "JsonList",
+    "plain",
+    "CATEGORIES",
 ]
 
 CRS = "EPSG:4326"
@@ -59,6 +71,89 @@ STOP_COLUMNS = [
 LEG_COLUMNS = ["actor", "seq", "from", "to", "km", "status"]
 
 
+class JsonList(list):
+    """A list whose text form is JSON, so ``GeoDataFrame.to_file`` (GPKG, CSV) writes ``["a", "b"]``.
+
+    >>> str(JsonList(["Putin", "Lukashenko"]))
+    '["Putin", "Lukashenko"]'
+    >>> JsonList(["a"]) == ["a"]
+    True
+    """
+
+    def __str__(self) -> str:
+        return json.dumps(list(self), ensure_ascii=False)
+
+    __repr__ = __str__
+
+
+def _event_types() -> tuple[str, ...]:
+    try:
+        from .events import EVENT_TYPES
+    except ImportError:  # pragma: no cover - the vocabulary moves with the events package
+        return ()
+    return tuple(t.name for t in EVENT_TYPES)
+
+
+#: Fixed categories of the closed vocabularies (``event_type`` is read from the events vocabulary).
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "kind": ("country", "admin", "city", "landmark", "region", "water", "demonym"),
+    "source": ("gazetteer", "user", "cache", "fallback"),
+    "status": ("occurred", "planned", "cancelled"),
+    "date_precision": ("day", "week", "month", "year"),
+    "role": ("origin", "via"),
+}
+_OBSERVED_CATEGORIES = ("action", "service")
+_NULLABLE_INTS = ("geonameid", "parent_id", "fatalities", "injured", "geo_precision", "place_start", "place_end",
+                  "sentence_start")
+_LISTS = ("actors", "targets")
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Apply the column types of the module docstring."""
+    for col in _LISTS:
+        if col in df:
+            df[col] = pd.Series([JsonList(v or ()) for v in df[col]], index=df.index, dtype=object)
+    for col in _NULLABLE_INTS:
+        if col in df:
+            df[col] = pd.array([None if v is None or v != v else int(v) for v in df[col]], dtype="Int64")
+    if "date" in df:
+        df["date"] = pd.to_datetime(pd.Series([v or None for v in df["date"]], index=df.index, dtype=object),
+                                    errors="coerce", format="ISO8601").astype("datetime64[ns]")
+    cats = dict(CATEGORIES, event_type=_event_types())
+    for col, values in cats.items():
+        if col in df:
+            seen = [v for v in pd.unique(df[col].dropna()) if v not in values]
+            df[col] = pd.Categorical(df[col], categories=[*values, *sorted(map(str, seen))])
+    for col in _OBSERVED_CATEGORIES:
+        if col in df:
+            df[col] = pd.Categorical(df[col], categories=sorted(map(str, pd.unique(df[col].dropna()))))
+    return df
+
+
+def plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy with plain Python values: dates as ISO strings, categories as text, missing values ``None``.
+
+    >>> from geomap.model import Place
+    >>> p = Place("Sochi", 0, 5, 43.6, 39.7, "RU", "city", 491422, "Sochi", "gazetteer", 0.9)
+    >>> plain(places_frame([p]))["kind"].tolist()
+    ['city']
+    """
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        s = out[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = pd.Series([None if pd.isna(v) else v.date().isoformat() for v in s], index=out.index, dtype=object)
+        elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_extension_array_dtype(s.dtype):
+            out[col] = pd.Series([None if v is pd.NA or (not isinstance(v, (list, str)) and pd.isna(v)) else
+                                  (int(v) if pd.api.types.is_integer_dtype(s.dtype) else v) for v in s.astype(object)],
+                                 index=out.index, dtype=object)
+        if col in _LISTS:
+            out[col] = pd.Series([list(v) for v in out[col]], index=out.index, dtype=object)
+    return out
+
+
 def point(lat: float | None, lon: float | None) -> Point | None:
     """The single (lat, lon) -> ``Point(x=lon, y=lat)`` swap."""
     if lat is None or lon is None:
@@ -67,7 +162,7 @@ def point(lat: float | None, lon: float | None) -> Point | None:
 
 
 def _frame(rows: list[dict], columns: list[str], geometry: list) -> gpd.GeoDataFrame:
-    df = pd.DataFrame(rows, columns=columns)
+    df = _typed(pd.DataFrame(rows, columns=columns))
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geometry, crs=CRS), crs=CRS)
 
 
