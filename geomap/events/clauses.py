@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..model import Place
 from .actors import Ref
 from .time import Modality, TimePhrase, modality
-from .vocabulary import PERSON_NOUNS, TYPES, Trigger, trigger_of
+from .vocabulary import PERSON_NOUNS, STOP_TYPES, TYPES, Trigger, trigger_of
 
 __all__ = ["Frame", "PlaceArg", "read_sentence", "tokens_of"]
 
@@ -138,11 +138,17 @@ _NATURAL = frozenset("earthquake quake storm cyclone hurricane typhoon flood flo
                      "fire fires blaze rains rain tsunami landslide drought outbreak epidemic virus disease".split())
 
 
+_MISHAP = frozenset("crash crashed collided collision capsized capsize derailed derailment overturned plunged sank "
+                    "ferry bus truck train boat speedboat minibus plane aircraft vessel".split())
+
+
 def _disambiguate(cands: list[Trigger], toks: list[Tok], i: int) -> Trigger:
-    window = {t.low for t in toks[max(0, i - 6) : i + 6]}
+    window = {t.low for t in toks[max(0, i - 8) : i + 8]}
     types = {c.type: c for c in cands}
     if "disaster" in types and window & _NATURAL:
         return types["disaster"]
+    if "accident" in types and window & _MISHAP:
+        return types["accident"]
     if "strike" in types and "assault" in types:
         prev = toks[i - 1].low if i else ""
         if prev in ("air", "drone", "missile", "rocket", "military", "airstrike") or window & {"killed", "killing", "missile", "drone", "bomb", "bombs"}:
@@ -201,9 +207,11 @@ def read_sentence(
             i += 1
             continue
         t = toks[i]
-        if t.text[:1].isupper() and not _cap_start(toks, i) and i + 1 < len(toks) and toks[i + 1].text[:1].isupper():
+        if t.text[:1].isupper() and not _cap_start(toks, i) and (
+            i + 1 < len(toks) and toks[i + 1].text[:1].isupper() or t.low in ("march", "may")
+        ):
             i += 1
-            continue  # inside a name ("Peace Talks Centre")
+            continue  # inside a name ("Peace Talks Centre"), or a month ("in March")
         trig = _choose(trigger_of(lows, i), toks, i, text)
         if trig is None:
             trig = _synthetic(toks, i)
@@ -298,6 +306,10 @@ def read_sentence(
             subj = prev_subject if _story_subject_ok(text, f) else ()
         if not subj and named:
             subj = last_subject = named
+        if not subj and f.type not in STOP_TYPES:
+            np = _np_actor(text, prev_end, f)
+            if np:
+                subj = (np,)
         after_refs = [r for r in refs if f.end <= r.start < nxt]
         if f.passive:
             by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
@@ -537,6 +549,44 @@ def _named_subject(text: str, lo: int, start: int) -> tuple[str, ...]:
     if name.split()[-1].lower() in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
         return ()
     return (name,)
+
+
+_NP_STOP = frozenset(
+    "of in at on to for from with by and or but as that which who whose when where while after before since if "
+    "is are was were be been has have had will would said says told also then later it they he she we its their "
+    "his her this these those there here not".split()
+)
+_NP_DET = frozenset("a an the another some several two three four five six seven eight nine ten dozens hundreds "
+                    "thousands".split())
+
+
+def _np_actor(text: str, lo: int, f: Frame) -> str | None:
+    """The noun phrase that does a non-travel event: the subject before a verb ("a speedboat collided",
+    "Gang members stormed"), or the hazard a disaster noun names ("Cyclone Rua", "a wildfire")."""
+    if f.trigger.pos == "noun":
+        if f.type not in ("disaster", "accident"):
+            return None
+        m = re.match(r"(?: (?:[A-Z][\w’'-]+))+", text[f.end :])  # "Cyclone Rua"
+        head = text[f.start : f.end] + (m.group(0) if m else "")
+        before = re.search(r"(?:\b(?:[Aa]n?|[Tt]he|[Aa]nother|[Tt]hird|[Ss]econd)\s+)?(?:[\w’'-]+\s+){0,2}$", text[lo : f.start])
+        words = [w for w in (before.group(0).split() if before else []) if w.lower() not in _NP_STOP]
+        return " ".join([*words[-3:], head]).strip() or None
+    seg = text[lo : f.start]
+    seg = re.sub(r"(?:\s+(?:has|have|had|was|were|is|are|will|would|also|then|reportedly|allegedly|later|been|\w+ly))+\s*$", "", seg)
+    words = re.findall(r"[\w’'-]+|[^\w\s]", seg)
+    out: list[str] = []
+    for w in reversed(words):
+        if not re.match(r"[\w’'-]+$", w) or w.lower() in _NP_STOP:
+            break
+        out.append(w)
+        if w.lower() in _NP_DET or len(out) >= 4:
+            break
+    if not out:
+        return None
+    np = " ".join(reversed(out))
+    if np.lower() in _NP_DET or re.fullmatch(r"\d[\d,]*", np):
+        return None
+    return np
 
 
 def _story_subject_ok(text: str, f: Frame) -> bool:

@@ -150,7 +150,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
                      "plebiscite")),
     EventType("disaster", None, None,
               verbs=("flood", "erupt", "inundate", "submerge", "batter", "hit", "strike", "sweep", "ravage",
-                     "devastate", "burn", "tremble", "shake", "make landfall", "spread"),
+                     "devastate", "burn", "tremble", "shake", "make landfall", "spread", "kill", "destroy", "damage",
+                     "flatten", "injure"),
               nouns=("earthquake", "quake", "tremor", "aftershock", "flood", "floods", "flooding", "flash flood",
                      "storm", "cyclone", "hurricane", "typhoon", "tornado", "wildfire", "bushfire", "forest fire",
                      "fire", "blaze", "landslide", "mudslide", "avalanche", "tsunami", "eruption", "drought",
@@ -158,7 +159,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
                      "downpours", "rains", "snowstorm", "blizzard", "volcano")),
     EventType("accident", None, None,
               verbs=("crash", "derail", "collide", "capsize", "sink", "overturn", "plunge", "run aground",
-                     "go down", "catch fire", "collapse"),
+                     "go down", "catch fire", "collapse", "kill", "injure"),
               nouns=("crash", "accident", "derailment", "collision", "pile-up", "capsizing", "sinking", "wreck",
                      "collapse", "spill", "leak", "plane crash", "train crash")),
 )
@@ -178,7 +179,10 @@ GROUP_NOUNS = frozenset(
     government junta regime authorities officials ministers leaders diplomats envoys inspectors
     monitors observers peacekeepers rescuers firefighters medics volunteers organisers organizers
     opposition coalition columns units battalion brigade jets warplanes drones artillery court judges
-    prosecutors investigators agents guards coastguard contingent entourage party group""".split()
+    prosecutors investigators agents guards coastguard contingent entourage party group members gangs gang
+    clans clan voters tribesmen herders settlers pirates smugglers traffickers looters extremists
+    separatists loyalists paramilitaries marines sailors airmen commandos detainees prisoners inmates
+    hostages mourners worshippers pilgrims""".split()
 )
 
 #: Nouns that describe a single person ("the minister", "the envoy"): a definite one refers back.
