@@ -74,7 +74,10 @@ EVENT_TYPES: tuple[EventType, ...] = (
                "come", "reach", "transfer", "take to", "escape", "relocate", "evacuate to", "stop", "stop over", "transit",
                "board", "fly in", "fly back", "fly home", "head home", "make stop", "enter", "touch down",
                "jet", "commute", "trek", "ride", "ferry", "rush", "divert", "reroute",
-               "be due", "spend", "stay", "remain", "be back"),
+               "be due", "spend", "stay", "remain", "be back",
+               # presence: where someone lives, works or is based
+               "live", "be born", "grow up", "settle", "reside", "be based", "work", "employ", "study",
+               "serve", "camp", "shelter", "emigrate", "immigrate", "flee to"),
         nouns=("trip", "journey", "stop", "stopover", "leg", "flight", "arrival", "departure", "return",
                "homecoming", "voyage", "stay", "transit", "train", "plane", "ferry", "helicopter", "motorcade"),
         object_place=("reach", "cross", "enter", "leave", "board", "transit"),
