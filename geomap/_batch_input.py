@@ -10,15 +10,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import sys
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, InputError
 from .io import MAX_BYTES, decode_article
 
-__all__ = ["Doc", "input_kind", "iter_documents", "count_documents", "TEXT_SUFFIXES"]
+__all__ = ["Doc", "input_kind", "iter_documents", "count_documents", "TEXT_SUFFIXES", "check_regular_file",
+           "bad_unicode", "MAX_LINE_BYTES"]
+
+#: Longest JSON line (one document) read; a longer line is recorded as an error and skipped unread.
+MAX_LINE_BYTES = MAX_BYTES + 64 * 1024
+_READ_BLOCK = 1 << 20
 
 #: Files of a folder read as articles; other files are recorded as skipped.
 TEXT_SUFFIXES = frozenset({".txt", ".text", ""})
@@ -36,21 +43,82 @@ class Doc:
     error: str | None = None
 
 
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_regular_file(path: Path) -> os.stat_result:
+    """The file's status, or an :class:`InputError` when it is missing, unreadable or not a regular file.
+
+    FIFOs, devices and sockets are refused before they are opened: reading one may
+    block forever or never end.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is {_file_type(st.st_mode)}, not a regular file; geomap reads only regular files")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: cannot read (permission denied)")
+    return st
+
+
+def bad_unicode(text: str) -> str | None:
+    """Why ``text`` cannot be stored as UTF-8 (a lone surrogate, as JSON's ``\\ud800`` makes), else ``None``.
+
+    >>> bad_unicode("Sochi") is None
+    True
+    >>> bad_unicode("Sochi \\ud800")
+    'holds a lone surrogate U+D800 at offset 6 (not valid Unicode)'
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate U+{ord(text[exc.start]):04X} at offset {exc.start} (not valid Unicode)"
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates escaped, so that it can be written as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def input_kind(path: Path) -> str:
     """``"folder"``, ``"jsonl"`` or ``"csv"``; an :class:`InputError` for anything else."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    if path.is_dir():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or folder") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise InputError(f"{path}: cannot read the folder (permission denied)")
         return "folder"
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix in (".csv", ".tsv"):
-        return "csv"
-    raise InputError(f"{path}: expected a folder of .txt files, a .jsonl file or a .csv file")
+        kind = "jsonl"
+    elif suffix in (".csv", ".tsv"):
+        kind = "csv"
+    else:
+        raise InputError(f"{path}: expected a folder of .txt files, a .jsonl file or a .csv file")
+    check_regular_file(path)
+    return kind
 
 
 def _folder_files(root: Path) -> list[Path]:
+    """Regular files under ``root`` (FIFOs, devices and sockets are never opened), hidden ones left out."""
     files = [
         p for p in root.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
@@ -96,9 +164,14 @@ def _iter_folder(root: Path) -> Iterator[Doc]:
             continue
         doc_id = unique(rel[: -len(p.suffix)] if p.suffix else rel)
         try:
-            if p.stat().st_size > MAX_BYTES:
+            st = check_regular_file(p)
+            if st.st_size > MAX_BYTES:
                 raise InputError(f"{label}: larger than {MAX_BYTES // 2**20} MiB")
-            text = decode_article(p.read_bytes(), label)
+            with p.open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)  # bounded, should the file grow meanwhile
+            if len(data) > MAX_BYTES:
+                raise InputError(f"{label}: larger than {MAX_BYTES // 2**20} MiB")
+            text = decode_article(data, label)
         except InputError as exc:
             yield Doc(doc_id, None, where=label, error=str(exc))
             continue
@@ -113,11 +186,15 @@ def _record_doc(record: object, n: int, unit: str, text_column: str, unique: _Un
     if not isinstance(record, dict):
         return Doc(unique(f"{unit}-{n}"), None, where=where, error=f"{where}: expected an object with {text_column!r}")
     raw_id = record.get("id")
-    doc_id = unique(str(raw_id) if raw_id not in (None, "") else f"{unit}-{n}")
+    doc_id = unique(printable(str(raw_id)) if raw_id not in (None, "") else f"{unit}-{n}")
+    if raw_id not in (None, "") and (why := bad_unicode(str(raw_id))):
+        return Doc(doc_id, None, where=where, error=f"{where}: the id {why}")
     text = record.get(text_column)
     if not isinstance(text, str) or not text.strip():
         what = "no" if text is None else "an empty" if isinstance(text, str) else "a non-text"
         return Doc(doc_id, None, where=where, error=f"{where}: {what} {text_column!r} field")
+    if why := bad_unicode(text):
+        return Doc(doc_id, None, where=where, error=f"{where}: the {text_column!r} field {why}")
     try:
         date = _date_value(record.get("date"), where)
     except InputError as exc:
@@ -125,10 +202,31 @@ def _record_doc(record: object, n: int, unit: str, text_column: str, unique: _Un
     return Doc(doc_id, text, date=date, where=where)
 
 
+def bounded_lines(fh: Any, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` of a binary file; ``None`` in place of a line longer than ``limit``,
+    which is skipped without being held in memory."""
+    n = 0
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        n += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = fh.readline(_READ_BLOCK)
+            yield n, None
+            continue
+        yield n, raw
+
+
 def _iter_jsonl(path: Path, text_column: str) -> Iterator[Doc]:
     unique = _UniqueIds()
     with path.open("rb") as fh:
-        for n, raw in enumerate(fh, 1):
+        for n, raw in bounded_lines(fh):
+            if raw is None:
+                yield Doc(unique(f"line-{n}"), None, where=f"line {n}",
+                          error=f"line {n}: longer than {MAX_LINE_BYTES // 2**20} MiB; skipped")
+                continue
             if not raw.strip():
                 continue
             try:
@@ -143,7 +241,7 @@ def _iter_jsonl(path: Path, text_column: str) -> Iterator[Doc]:
 
 
 def _csv_reader(fh, path: Path):
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(MAX_BYTES)
     return csv.DictReader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
 
 
@@ -167,7 +265,7 @@ def _iter_csv(path: Path, text_column: str) -> Iterator[Doc]:
             except UnicodeDecodeError:
                 raise InputError(f"{path}: not UTF-8 text after row {n}") from None
             except csv.Error as exc:
-                raise InputError(f"{path}: row {n + 1}: {exc}") from None
+                raise InputError(f"{path}: row {n + 1}: {exc} (a field may hold at most {MAX_BYTES // 2**20} MiB)") from None
             n += 1
             yield _record_doc(row, n, "row", text_column, unique)
 
@@ -191,7 +289,7 @@ def count_documents(path: str | Path, *, text_column: str = "text") -> int:
         return len(_folder_files(p))
     if kind == "jsonl":
         with p.open("rb") as fh:
-            return sum(1 for line in fh if line.strip())
+            return sum(1 for _, line in bounded_lines(fh) if line is None or line.strip())
     with p.open(encoding="utf-8-sig", newline="", errors="replace") as fh:
         reader = _csv_reader(fh, p)
         if text_column not in (reader.fieldnames or []):

@@ -9,7 +9,12 @@ Each process opens the gazetteer index once and reuses it.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._batch_input import Doc
+from ._batch_input import Doc, bad_unicode, printable
 from .model import Candidate, Event
 from .settings import Settings
 
@@ -32,6 +37,7 @@ __all__ = [
     "run_chunk",
     "frame_to_parquet",
     "events_from_itin",
+    "worker_init",
 ]
 
 #: The GeoParquet datasets of a batch output, one folder each.
@@ -54,11 +60,13 @@ SCHEMAS: dict[str, dict[str, pa.DataType]] = {
         "event_id": _S, "doc_id": _S, "actors": pa.list_(_S), "action": _S, "cameo": _S, "place": _S,
         "lat": _F, "lon": _F, "country_code": _S, "geonameid": _I, "date": _S, "date_precision": _S,
         "status": _S, "geo_precision": _I, "origin": _S, "host": _S, "sentence": _S,
-        "place_start": _I, "place_end": _I, "sentence_start": _I,
+        "place_start": _I, "place_end": _I, "sentence_start": _I, "event_type": _S, "targets": pa.list_(_S),
+        "plover": _S, "role": _S, "fatalities": _I, "injured": _I,
     },
     "stops": {
         "actor": _S, "seq": _I, "place": _S, "lat": _F, "lon": _F, "date": _S, "status": _S,
         "action": _S, "evidence": _S, "event_id": _S, "geonameid": _I, "parent_id": _I, "doc_id": _S,
+        "date_precision": _S, "role": _S,
     },
     "legs": {"actor": _S, "seq": _I, "from": _S, "to": _S, "km": _F, "status": _S},
 }
@@ -68,7 +76,10 @@ ITIN_SCHEMA = pa.schema([
     ("event_id", _S), ("actors", pa.list_(_S)), ("action", _S), ("place", _S), ("lat", _F), ("lon", _F),
     ("date", _S), ("status", _S), ("sentence", _S), ("sentence_start", _I), ("place_start", _I),
     ("geonameid", _I), ("parent_id", _I), ("order", _F), ("doc_id", _S), ("sort_date", _S),
+    ("date_precision", _S), ("role", _S),
 ])
+#: Itinerary fields that older part files may lack (filled with nulls when read).
+_ITIN_OPTIONAL = ("date_precision", "role")
 
 
 # ---------------------------------------------------------------- Arrow / GeoParquet
@@ -78,11 +89,18 @@ def _conform(table: pa.Table, types: dict[str, pa.DataType]) -> pa.Table:
     cols, fields = [], []
     for f, col in zip(table.schema, table.columns):
         typ = types.get(f.name, f.type)
+        if f.name not in types and pa.types.is_null(typ):
+            typ = _S  # a column this module does not know yet, empty in this chunk: text
+        elif f.name not in types and pa.types.is_list(typ) and pa.types.is_null(typ.value_type):
+            typ = pa.list_(_S)
         if col.type != typ:
             col = pa.nulls(len(col), typ) if col.null_count == len(col) else col.cast(typ)
         cols.append(col)
         fields.append(pa.field(f.name, typ))
-    return pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=table.schema.metadata))
+    # pandas' own metadata describes the frame before the casts (an all-empty column as "empty"):
+    # left out, so that every part of a dataset reads back the same way
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"pandas"}
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=meta))
 
 
 def frame_to_parquet(gdf: Any, table: str) -> bytes:
@@ -102,6 +120,7 @@ def _itin_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
             "lat": e.lat, "lon": e.lon, "date": e.date, "status": e.status, "sentence": e.sentence,
             "sentence_start": e.sentence_start, "place_start": e.place_start, "geonameid": e.geonameid,
             "parent_id": e.parent_id, "order": e.order, "doc_id": e.doc_id, "sort_date": e.sort_date,
+            "date_precision": getattr(e, "date_precision", None), "role": getattr(e, "role", None),
         }
         for e in events
         if e.lat is not None and e.lon is not None and e.actors
@@ -110,14 +129,19 @@ def _itin_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 def events_from_itin(table: pa.Table) -> list[Event]:
     """Rebuild the events that itineraries are made of from the stored itinerary fields."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(Event)}
+    optional = [k for k in _ITIN_OPTIONAL if k in fields]
     out = []
     for r in table.to_pylist():
+        extra = {k: r[k] for k in optional if r.get(k) is not None}
         out.append(
             Event(
                 event_id=r["event_id"], actors=tuple(r["actors"] or ()), action=r["action"], place=r["place"],
                 lat=r["lat"], lon=r["lon"], date=r["date"], status=r["status"], sentence=r["sentence"],
                 sentence_start=r["sentence_start"], place_start=r["place_start"], geonameid=r["geonameid"],
-                parent_id=r["parent_id"], order=r["order"], doc_id=r["doc_id"], sort_date=r["sort_date"],
+                parent_id=r["parent_id"], order=r["order"], doc_id=r["doc_id"], sort_date=r["sort_date"], **extra,
             )
         )
     return out
@@ -220,7 +244,20 @@ class ChunkResult:
 
 
 def _error_record(doc: Doc, reason: str) -> dict[str, Any]:
-    return {"doc_id": doc.doc_id, "where": doc.where, "reason": reason}
+    return {"doc_id": printable(doc.doc_id), "where": printable(doc.where), "reason": printable(reason)}
+
+
+def _parts(places: list, events: list) -> dict[str, bytes]:
+    """The chunk's part files as bytes (raises when a value cannot be stored)."""
+    from . import frames
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(_itin_rows(events), schema=ITIN_SCHEMA), buf)
+    return {
+        "places": frame_to_parquet(frames.places_frame(places), "places"),
+        "events": frame_to_parquet(frames.events_frame(events), "events"),
+        "itin": buf.getvalue(),
+    }
 
 
 def _reason(exc: BaseException) -> str:
@@ -231,21 +268,21 @@ def _reason(exc: BaseException) -> str:
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Analyse the documents of one chunk; never raises for a bad document (it is recorded instead)."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from . import frames
     from .api import analyse_many
 
     t0 = time.perf_counter()
     settings = task.settings.replace(offline=True)
     gaz = task.gazetteer if task.gazetteer is not None else _gazetteer(task.settings)
-    places, events, errors = [], [], []
+    errors: list[dict[str, Any]] = []
     pending: dict[int, list[str]] = {}
-    ok = 0
+    done: list[tuple[Doc, list, list]] = []
     for pos, doc in enumerate(task.docs):
         if doc.error is not None:
             errors.append(_error_record(doc, doc.error))
+            continue
+        why = bad_unicode(doc.text or "") or bad_unicode(doc.doc_id)
+        if why:
+            errors.append(_error_record(doc, f"{doc.where or doc.doc_id}: {why}"))
             continue
         fb: Any = None
         if task.mode == "defer":
@@ -257,11 +294,37 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus
             errors.append(_error_record(doc, _reason(exc)))
             continue
-        ok += 1
-        places.extend(a.places)
-        events.extend(a.events)
+        done.append((doc, list(a.places), list(a.events)))
         if isinstance(fb, _Recorder) and fb.keys:
             pending[pos] = fb.keys
+    try:
+        parts, counts = _chunk_parts(task, done)
+    except Exception:  # noqa: BLE001 - drop the documents whose results cannot be stored, keep the rest
+        kept = []
+        for doc, ps, es in done:
+            try:
+                _parts(ps, es)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(_error_record(doc, f"{doc.where or doc.doc_id}: results cannot be stored ({_reason(exc)})"))
+            else:
+                kept.append((doc, ps, es))
+        dropped = {id(d) for d, _, _ in done} - {id(d) for d, _, _ in kept}
+        pending = {k: v for k, v in pending.items() if id(task.docs[k]) not in dropped}
+        done = kept
+        parts, counts = _chunk_parts(task, done)
+    counts = {"documents": len(task.docs), "ok": len(done), "failed": len(errors), **counts}
+    return ChunkResult(task.index, parts, errors, pending, counts, time.perf_counter() - t0)
+
+
+def _chunk_parts(task: ChunkTask, done: list[tuple[Doc, list, list]]) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The part files of a chunk (merged with its existing parts in ``book`` mode) and their row counts."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from . import frames
+
+    places = [p for _, ps, _ in done for p in ps]
+    events = [e for _, _, es in done for e in es]
     places_gdf = frames.places_frame(places)
     events_gdf = frames.events_frame(events)
     itin = pa.Table.from_pylist(_itin_rows(events), schema=ITIN_SCHEMA)
@@ -279,25 +342,74 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         events_gdf = gpd.GeoDataFrame(merge(gpd.read_parquet(io.BytesIO(task.existing["events"])), events_gdf), crs=frames.CRS)
         old_itin = pq.read_table(io.BytesIO(task.existing["itin"])).to_pandas()
         itin = pa.Table.from_pandas(merge(old_itin, itin.to_pandas()), schema=ITIN_SCHEMA, preserve_index=False)
+    buf = io.BytesIO()
+    pq.write_table(itin, buf)
     parts = {
         "places": frame_to_parquet(places_gdf, "places"),
         "events": frame_to_parquet(events_gdf, "events"),
+        "itin": buf.getvalue(),
     }
-    buf = io.BytesIO()
-    pq.write_table(itin, buf)
-    parts["itin"] = buf.getvalue()
     counts = {
-        "documents": len(task.docs),
-        "ok": ok,
-        "failed": len(errors),
         "places": len(places_gdf),
         "resolved": int(places_gdf["lat"].notna().sum()),
         "events": len(events_gdf),
     }
-    return ChunkResult(task.index, parts, errors, pending, counts, time.perf_counter() - t0)
+    return parts, counts
 
 
 def run_chunk_with(task: ChunkTask, gazetteer: Any) -> ChunkResult:
     """:func:`run_chunk` with a gazetteer object shipped to the worker once (Dask scatters it)."""
     task.gazetteer = gazetteer
     return run_chunk(task)
+
+
+# ---------------------------------------------------------------- workers die with their parent
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_now() -> None:
+    os._exit(1)
+
+
+def worker_init(driver_pid: int, every: float = 1.0) -> None:
+    """Initializer of local worker processes: end this worker when the driver process ends.
+
+    On Linux the kernel sends SIGKILL when the worker's parent (the forkserver)
+    ends (``prctl(PR_SET_PDEATHSIG)``). Everywhere, a daemon thread checks every
+    ``every`` seconds that the driver is still there; when it is gone, it ends the
+    forkserver that started this worker (so that no idle process is left behind)
+    and then this worker.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below does it
+            pass
+    if not _alive(driver_pid) or os.getppid() != parent:
+        _exit_now()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if not _alive(driver_pid) or os.getppid() != parent:
+                if parent not in (1, driver_pid) and _alive(parent):
+                    with contextlib.suppress(OSError):
+                        os.kill(parent, signal.SIGTERM)  # the forkserver that started this worker
+                _exit_now()
+
+    threading.Thread(target=watch, name="geomap-parent-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now holds the number
+        return False
+    return True

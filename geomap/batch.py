@@ -36,9 +36,9 @@ import argparse
 import concurrent.futures as cf
 import datetime as dt
 import hashlib
-import io
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -53,10 +53,17 @@ from .errors import ConfigError, GeomapError, InputError, OutputError
 from .io import atomic_path, write_text
 from .settings import Settings, from_env
 
-__all__ = ["BatchResult", "run_batch", "read_batch", "add_batch_parser", "cmd_batch", "ENGINES", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["BatchResult", "run_batch", "read_batch", "add_batch_parser", "cmd_batch", "ENGINES", "DEFAULT_CHUNK_SIZE",
+           "MAP_EVENT_LIMIT", "MAP_ITINERARY_LIMIT"]
 
 ENGINES = ("local", "dask")
 DEFAULT_CHUNK_SIZE = 100
+#: Above this many events the summary map shows one marker per place, with its count of events.
+MAP_EVENT_LIMIT = 2_000
+#: The summary map draws at most this many itineraries (those with the most stops).
+MAP_ITINERARY_LIMIT = 50
+#: Itineraries are built and written in groups of this many travellers.
+_ACTOR_BATCH = 2_000
 _STATE = "_state"
 _STATE_VERSION = 1
 _PART = "part-{:06d}"
@@ -291,7 +298,10 @@ class _Processes(_Serial):
         ctx.set_forkserver_preload(["geomap._batch_work", "geomap.api"])
         self.workers = workers
         self.slots = workers * 2
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        # workers (and the forkserver) end when this process ends, however it ends
+        self.pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_batch_work.worker_init, initargs=(os.getpid(),),
+        )
 
     def submit(self, task: ChunkTask) -> cf.Future:
         return self.pool.submit(_batch_work.run_chunk, task)
@@ -346,13 +356,17 @@ class _Dask:
             self.cluster.close()
 
 
-def _engine(engine: str, workers: int | None, scheduler: str | None, gazetteer: Any | None, dask_processes: bool):
+def _engine_check(engine: str, workers: int | None, scheduler: str | None) -> None:
     if engine not in ENGINES:
         raise ConfigError(f"--engine {engine!r}: use one of {', '.join(ENGINES)}")
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     if scheduler and engine != "dask":
         raise ConfigError("--scheduler needs --engine dask")
+
+
+def _engine(engine: str, workers: int | None, scheduler: str | None, gazetteer: Any | None, dask_processes: bool):
+    _engine_check(engine, workers, scheduler)
     if engine == "dask":
         return _Dask(workers, scheduler, gazetteer, processes=dask_processes)
     n = workers or os.cpu_count() or 1
@@ -488,11 +502,53 @@ def run_batch(
     mode = "defer" if online else "offline"
     if kind == "csv":
         next(iter_documents(src, text_column=text_column), None)  # a missing text column fails here, not mid-run
+    total = count_documents(src, text_column=text_column)
+    if total == 0:
+        raise InputError(f"{src}: no documents")
+    _engine_check(engine, workers, scheduler)
 
+    created = not out.exists()
+    lock = _lock_folder(out)
+    try:
+        return _run_locked(
+            src, out, kind, s, date_s, mode, total, engine=engine, workers=workers, scheduler=scheduler,
+            text_column=text_column, progress=progress, chunk_size=chunk_size, gazetteer=gazetteer,
+            fallback=fallback, dask_processes=dask_processes, t0=t0,
+        )
+    except BaseException:
+        if created and not (out / _STATE / "ledger.jsonl").exists():
+            lock.release()
+            shutil.rmtree(out, ignore_errors=True)  # this run made the folder and stored nothing in it
+        raise
+    finally:
+        lock.release()
+
+
+def _lock_folder(out: Path) -> Any:
+    """Hold the output folder for this run: a second run into it refuses at once (``filelock``)."""
+    from filelock import FileLock, Timeout
+
+    try:
+        (out / _STATE).mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(out / _STATE / "lock"), timeout=0)
+        lock.acquire()
+    except Timeout:
+        raise OutputError(
+            f"{out}: another geomap batch is writing into this folder; wait for it to end or use another folder"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    return lock
+
+
+def _run_locked(
+    src: Path, out: Path, kind: str, s: Settings, date_s: str | None, mode: str, total: int, *, engine: str,
+    workers: int | None, scheduler: str | None, text_column: str, progress: bool, chunk_size: int | None,
+    gazetteer: Any | None, fallback: Any | None, dask_processes: bool, t0: float,
+) -> BatchResult:
     state = _State(out)
     size = state.open_run(chunk_size)
     ledger = state.read_ledger()
-    total = count_documents(src, text_column=text_column)
     if gazetteer is None and not scheduler:
         from .api import open_gazetteer
 
@@ -544,9 +600,10 @@ def run_batch(
         bar.close()
         eng.close()
     seconds = time.perf_counter() - t0
+    stats["analysis_seconds"] = seconds
     return _finish(
         out, src, state, ledger, n_chunks, s, seconds=seconds, stats=stats, engine=engine,
-        workers=eng.workers, fallback_counts=fallback_counts, progress=progress,
+        workers=eng.workers, fallback_counts=fallback_counts, progress=progress, t0=t0,
     )
 
 
@@ -636,44 +693,49 @@ def _fallback_pass(
 
 def _finish(
     out: Path, src: Path, state: _State, ledger: dict[int, dict[str, Any]], n_chunks: int, settings: Settings,
-    *, seconds: float, stats: dict[str, Any], engine: str, workers: int, fallback_counts: dict[str, int], progress: bool,
+    *, seconds: float, stats: dict[str, Any], engine: str, workers: int, fallback_counts: dict[str, int],
+    progress: bool, t0: float,
 ) -> BatchResult:
-    """Everything that spans chunks, written idempotently: errors, stops, legs, map and report."""
-    import geopandas as gpd
-    import pyarrow as pa
+    """Everything that spans chunks, written idempotently: errors, stops, legs, map and report.
+
+    Memory stays bounded by the largest traveller, not by the corpus: errors are
+    copied chunk by chunk, itineraries are built one traveller at a time from the
+    columns they need, counts come from the part files' metadata, and above
+    :data:`MAP_EVENT_LIMIT` events the map shows places with their counts.
+    """
     import pyarrow.parquet as pq
 
     from . import frames
-    from .itinerary import build_itineraries
 
+    t_finish = time.perf_counter()
     paths: dict[str, Path] = {t: out / t for t in TABLES}
-    # errors.jsonl: every chunk's errors, in input order
-    buf = io.StringIO()
-    for i in range(n_chunks):
-        p = state.part("errors", i, ".jsonl")
-        if p.exists():
-            buf.write(p.read_text(encoding="utf-8"))
-    paths["errors"] = write_text(out / "errors.jsonl", buf.getvalue())
+    # errors.jsonl: every chunk's errors, in input order, copied chunk by chunk
+    failed = 0
+    with atomic_path(out / "errors.jsonl") as tmp, tmp.open("wb") as fh:
+        for i in range(n_chunks):
+            p = state.part("errors", i, ".jsonl")
+            if p.exists():
+                data = p.read_bytes()
+                failed += data.count(b"\n")
+                fh.write(data)
+    paths["errors"] = out / "errors.jsonl"
 
-    # itineraries span documents: built from every chunk's events
-    itin_files = [str(state.part("itin", i)) for i in range(n_chunks) if state.part("itin", i).exists()]
-    tables = [pq.read_table(f) for f in itin_files]
-    itin = pa.concat_tables(tables) if tables else _batch_work.ITIN_SCHEMA.empty_table()
-    itineraries = build_itineraries(_batch_work.events_from_itin(itin))
-    stops = frames.stops_frame(itineraries)
-    legs = frames.legs_frame(itineraries)
-    for table, gdf in (("stops", stops), ("legs", legs)):
-        _write_bytes(state.part(table, 0), _batch_work.frame_to_parquet(gdf, table))
+    n_itineraries, n_stops, n_legs, top = _write_itineraries(state, n_chunks)
     for table in ("places", "events"):
         if not any((out / table).glob("part-*.parquet")):
             empty = getattr(frames, f"{table}_frame")([])
             _write_bytes(state.part(table, 0), _batch_work.frame_to_parquet(empty, table))
 
-    totals: dict[str, int] = {"documents": 0, "ok": 0, "failed": 0, "places": 0, "resolved": 0, "events": 0}
-    for rec in ledger.values():
-        for k in totals:
-            totals[k] += int(rec.get("counts", {}).get(k, 0))
+    # counts from what is on disk, not from what the workers said
+    def rows(table: str) -> int:
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((out / table).glob("part-*.parquet")))
+
+    n_places, n_events = rows("places"), rows("events")
     unresolved = _unresolved_summary(out / "places")
+    n_unresolved = sum(unresolved["by_reason"].values())
+    documents = sum(int(rec.get("counts", {}).get("documents", 0)) for rec in ledger.values())
+    totals = {"documents": documents, "ok": documents - failed, "failed": failed, "places": n_places,
+              "resolved": n_places - n_unresolved, "events": n_events}
 
     # the summary map, when the renderer is installed
     map_path: Path | None = None
@@ -683,23 +745,30 @@ def _finish(
     except ImportError as exc:
         map_note = f"no map: geomap.render is not available ({exc})"
     else:
-        events = gpd.read_parquet(out / "events")
+        events, note = _map_events(out / "events", n_events)
+        stops, legs = _map_itineraries(out, top)
+        if note or n_itineraries > len(top):
+            shown = f"the {len(top)} itineraries with the most stops of {n_itineraries}" if n_itineraries > len(top) else ""
+            map_note = "summary map: " + "; ".join(x for x in (note, shown) if x)
         m = build_map(events=events, stops=stops, legs=legs, offline=settings.offline, title=f"geomap batch: {src.name}")
         map_path = out / "map.html"
         save_map(m, map_path, offline=settings.offline)
         paths["map"] = map_path
+        del m, events, stops, legs
 
     done = stats["processed"]
     counts: dict[str, Any] = {
         **totals,
-        "unresolved": totals["places"] - totals["resolved"],
-        "itineraries": len(itineraries),
-        "stops": len(stops),
-        "legs": len(legs),
+        "unresolved": n_unresolved,
+        "itineraries": n_itineraries,
+        "stops": n_stops,
+        "legs": n_legs,
         "chunks": n_chunks,
         "documents_this_run": done,
         "documents_resumed": stats["skipped"],
     }
+    finish = time.perf_counter() - t_finish
+    analysis = stats.get("analysis_seconds", seconds)
     report = {
         "input": str(src),
         "output": str(out),
@@ -707,8 +776,9 @@ def _finish(
         "engine": engine,
         "workers": workers,
         "offline": settings.offline,
-        "seconds": round(seconds, 2),
-        "documents_per_second": round(done / seconds, 1) if seconds > 0 and done else None,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "timings": {"analysis_seconds": round(analysis, 2), "finish_seconds": round(finish, 2)},
+        "documents_per_second": round(done / analysis, 1) if analysis > 0 and done else None,
         "counts": counts,
         "fallback": fallback_counts or None,
         "unresolved_by_reason": unresolved["by_reason"],
@@ -720,7 +790,137 @@ def _finish(
     paths["report_md"] = write_text(out / "report.md", _report_md(report))
     if map_note and progress:
         print(f"geomap: {map_note}", file=sys.stderr)
-    return BatchResult(output_dir=out, paths=paths, counts=counts, seconds=seconds)
+    return BatchResult(output_dir=out, paths=paths, counts=counts, seconds=report["seconds"])
+
+
+def _itin_table(state: _State, n_chunks: int):
+    """Every chunk's itinerary fields as one Arrow table (columnar: far smaller than event objects)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = [state.part("itin", i) for i in range(n_chunks) if state.part("itin", i).exists()]
+    tables = [pq.read_table(f) for f in files]
+    return pa.concat_tables(tables, promote_options="permissive") if tables else _batch_work.ITIN_SCHEMA.empty_table()
+
+
+def _by_actor(itin: Any) -> Iterator[tuple[str, Any]]:
+    """(actor, row indices of the events naming that actor), actors in sorted order."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    actors = itin.column("actors").combine_chunks() if itin.num_rows else pa.array([], pa.list_(pa.string()))
+    names = pc.list_flatten(actors)
+    if len(names) == 0:
+        return
+    rows = pc.list_parent_indices(actors).to_numpy()
+    order = pc.sort_indices(names).to_numpy()
+    sorted_names = names.take(pa.array(order)).to_pylist()
+    sorted_rows = rows[order]
+    start = 0
+    for i in range(1, len(sorted_names) + 1):
+        if i == len(sorted_names) or sorted_names[i] != sorted_names[start]:
+            if sorted_names[start]:
+                yield sorted_names[start], np.unique(sorted_rows[start:i])
+            start = i
+
+
+def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, list[str]]:
+    """Build the itineraries one traveller at a time and write ``stops/`` and ``legs/``.
+
+    A traveller's itinerary depends only on the events that name them, so each is
+    built from those rows alone; the rows are kept as Arrow tables and put in the
+    order of :func:`geomap.itinerary.build_itineraries` (most stops first) at the end.
+    Returns the counts and the travellers with the most stops (for the map).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from . import frames
+    from .itinerary import build_itineraries
+
+    itin = _itin_table(state, n_chunks)
+    parts: dict[str, list[Any]] = {"stops": [], "legs": []}
+    sizes: dict[str, int] = {}
+    batch: list[Any] = []
+
+    def flush() -> None:
+        for table, make in (("stops", frames.stops_frame), ("legs", frames.legs_frame)):
+            data = _batch_work.frame_to_parquet(make(batch), table)
+            parts[table].append(pq.read_table(pa.BufferReader(data)))
+        batch.clear()
+
+    for actor, rows in _by_actor(itin):
+        events = _batch_work.events_from_itin(itin.take(pa.array(rows)))
+        for it in build_itineraries(events):
+            if it.actor == actor:
+                batch.append(it)
+                sizes[actor] = len(it.stops)
+        if len(batch) >= _ACTOR_BATCH:
+            flush()
+    del itin
+    if batch or not parts["stops"]:
+        flush()
+    ranking = sorted(sizes, key=lambda a: (-sizes[a], a))
+    rank = pa.array(ranking, pa.string())
+    counts = []
+    for table in ("stops", "legs"):
+        meta = parts[table][0].schema.metadata
+        t = pa.concat_tables(parts[table], promote_options="permissive") if len(parts[table]) > 1 else parts[table][0]
+        parts[table] = []
+        if t.num_rows:
+            key = pc.index_in(t.column("actor"), value_set=rank)
+            order = pc.sort_indices(pa.table({"r": key, "s": t.column("seq")}), sort_keys=[("r", "ascending"), ("s", "ascending")])
+            t = t.take(order)
+        t = t.replace_schema_metadata(meta)
+        counts.append(t.num_rows)
+        with atomic_path(state.part(table, 0)) as tmp:
+            pq.write_table(t, str(tmp))
+        del t
+    return len(ranking), counts[0], counts[1], ranking[:MAP_ITINERARY_LIMIT]
+
+
+def _map_events(events_dir: Path, n_events: int) -> tuple[Any, str | None]:
+    """The events frame the summary map draws: every event, or above :data:`MAP_EVENT_LIMIT`
+    one marker per place (at most that many, the busiest) saying how many events it has."""
+    import geopandas as gpd
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    from . import frames
+    from .model import Event
+
+    if n_events <= MAP_EVENT_LIMIT:
+        return gpd.read_parquet(events_dir), None
+    data = ds.dataset(str(events_dir), format="parquet")
+    t = data.to_table(columns=["place", "lat", "lon", "date"], filter=pc.field("lat").is_valid())
+    grouped = t.group_by(["place", "lat", "lon"]).aggregate([("date", "min"), ("date", "max"), ("place", "count")])
+    grouped = grouped.sort_by([("place_count", "descending"), ("place", "ascending")]).slice(0, MAP_EVENT_LIMIT)
+    rows = grouped.to_pylist()
+    markers = [
+        Event(
+            event_id=f"place-{i}", actors=(), action="events", place=r["place"], lat=r["lat"], lon=r["lon"],
+            date=r["date_min"], status="occurred",
+            sentence=f"{r['place_count']:,} events at {r['place']}"
+            + (f", {r['date_min']} to {r['date_max']}" if r["date_min"] and r["date_max"] != r["date_min"] else ""),
+        )
+        for i, r in enumerate(rows, 1)
+    ]
+    places = grouped.num_rows
+    note = (f"{n_events:,} events shown as {places:,} places with their counts"
+            + (f" (the {MAP_EVENT_LIMIT:,} busiest)" if len(rows) == MAP_EVENT_LIMIT else ""))
+    return frames.events_frame(markers), note
+
+
+def _map_itineraries(out: Path, actors: list[str]) -> tuple[Any, Any]:
+    """The stops and legs of ``actors`` only."""
+    import geopandas as gpd
+
+    flt = [("actor", "in", actors)] if actors else None
+    if not actors:
+        return gpd.read_parquet(out / "stops"), gpd.read_parquet(out / "legs")
+    return gpd.read_parquet(out / "stops", filters=flt), gpd.read_parquet(out / "legs", filters=flt)
 
 
 def _unresolved_summary(places_dir: Path, top: int = 20) -> dict[str, Any]:
