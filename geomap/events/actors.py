@@ -301,6 +301,7 @@ _NAME_WORD = r"(?:[A-Z][\w’'-]*[a-z][\w’'-]*|(?:al|el|bin|ibn|van|von|de|da|
 _NAME = rf"[A-Z][\w’'-]*[a-z][\w’'-]*(?: {_NAME_WORD}){{1,3}}"
 _APPOS_AFTER = re.compile(rf",\s+({_NAME})(?=,|\s+(?:who|said|told|says)\b)")
 _NAME_THEN_DESCR = re.compile(rf"(?:^|(?<=[.;:]\s)|(?<=\n)|(?<=—\s)|(?<=,\s))({_NAME}),\s+(?:the\s+|a\s+|an\s+|who\s+is\s+)?((?:[\w’'-]+\s+){{0,6}}?[\w’'-]+)(?=[,\s])")
+_LED_BY = re.compile(rf"\b(?:led|headed|chaired|accompanied|joined) by (?:[a-z-]+ ){{0,3}}({_NAME})\b")
 _TITLE_NAME = re.compile(rf"\b(?:{'|'.join(sorted(PERSON_NOUNS | PERSON_TITLES, key=len, reverse=True))})\s+({_NAME})\b")
 
 
@@ -334,8 +335,9 @@ def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=
         descr = m.group(2).lower().split()
         if re.fullmatch(r"\d{1,3}", m.group(2)) or any(w in PERSON_NOUNS or w in PERSON_TITLES for w in descr[:4]):
             add(m.start(1), m.end(1), m.group(1))
-    for m in _TITLE_NAME.finditer(text):
-        add(m.start(1), m.end(1), m.group(1))
+    for rx in (_TITLE_NAME, _LED_BY):
+        for m in rx.finditer(text):
+            add(m.start(1), m.end(1), m.group(1))
     out = [(s, e, n) for n, (s, e) in names.items()]
     for name in list(names):
         family = name.split()[-1]

@@ -345,7 +345,7 @@ def read_sentence(
         aux = text[max(0, prev_end - 0) : f.start]
         clause_aux = re.split(r"[;,]\s+(?=and\b|but\b|while\b)|;\s*", aux)[-1]
         f.mod = modality(clause_aux, text[f.end : min(nxt if nxt > f.end + 40 else len(text), f.end + 140)], noun=f.trigger.pos == "noun")
-        if f.trigger.lemma == "be due" and f.mod.status == "occurred" and f.trigger.tag != "VBD":
+        if f.trigger.lemma.startswith(("be due", "be expected")) and f.mod.status == "occurred" and f.trigger.tag != "VBD":
             f.mod = Modality("planned", f.mod.perfect, True)
         if f.mod.status == "occurred" and fi > 0 and not _NEW_CLAUSE.search(gap) and frames[fi - 1].mod.status == "planned" \
                 and re.search(r"\b(?:to|for|on to|and|then)\b", gap) and not re.search(r"\b(?:about|of|that|which)\b", gap):

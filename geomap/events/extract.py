@@ -35,7 +35,7 @@ def extract_events(
     """Events in document order: one per (trigger, place), with actors, targets, date, status and evidence."""
     story = find_entities(text, people)
     located = sorted((p for p in places if p.resolved and p.kind in _EVENT_KINDS), key=lambda p: p.start)
-    all_spans = [(p.start, p.end) for p in places]
+    all_spans = [(p.start, p.end) for p in places if p.kind != "demonym"]  # "the Finnish diplomat" is a person
     events: list[Event] = []
     last_date: dt.date | None = None
     last_sort: str | None = pub_date.isoformat() if pub_date else None
@@ -85,7 +85,9 @@ def _date_of(f: Frame, pub: dt.date | None, last: dt.date | None) -> tuple[str |
     expr = f.time.text
     if f.time_invert:  # "a day after flying into X": X came a day before the event it is told with
         expr = re.sub(r"(after|before)$", lambda m: "before" if m.group(1).lower() == "after" else "after", expr, flags=re.I)
-    return resolve_date(expr, pub, future=f.mod.future or f.mod.status == "planned", previous=last)
+    # news present tense with a day ("flies home on Monday") is a schedule
+    present = f.trigger.pos == "verb" and f.trigger.tag in ("VBZ", "VBP") and not f.mod.perfect
+    return resolve_date(expr, pub, future=f.mod.future or f.mod.status == "planned" or present, previous=last)
 
 
 def _sort_date(f: Frame, date: str | None, prec: str | None) -> str | None:

@@ -217,7 +217,7 @@ _HYPOTHETICAL = re.compile(r"\b(?:might|could|may|if|whether|unless|should|would
 _CANCEL = re.compile(
     r"\b(?:call(?:s|ed|ing)? off|cancel(?:l?ed|s|l?ing)?|postpon(?:ed|es|e|ing)|scrap(?:ped|s)?|shelv(?:ed|es)|"
     r"put off|dropp(?:ed)? from|dropped|axed|abandoned|banned|blocked|prohibited|suspended|delayed indefinitely|"
-    r"called-off|rerouted|diverted|turned back|aborted|cut short|deferred|rescheduled|was refused|were refused|"
+    r"called-off|rerouted|diverted|turned back|aborted|cut short|deferred|rescheduled|was refused|were refused|struck off|cut from|taken off|"
     r"was denied|were denied|forbidden|halted)\b",
     re.I,
 )
