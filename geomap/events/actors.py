@@ -141,6 +141,7 @@ _TRAVEL_GROUPS = frozenset("delegation delegations group team mission visitors p
 
 _PRONOUNS = {"he": ("m", True), "she": ("f", True), "him": ("m", False), "his": ("m", False), "her": ("f", False),
              "they": (None, True), "them": (None, False), "their": (None, False)}
+_WORD_RX = re.compile(r"[\w’'-]+")
 _PRONOUN_RX = re.compile(r"\b(?:he|she|him|his|her|they|them|their|He|She|His|Her|They|Their)\b")
 _DESCR_RX = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Aa]n?|[Ii]ts|[\w’']+['’]s)((?: [\w’'-]+){1,4})")
 _NUM_WORDS = r"(?:\d[\d,]*|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands|several|many|some|" \
@@ -192,8 +193,9 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) ->
             refs.append(Ref(m.start(1), r.end, r.keys, "name"))
             occupied.append((m.start(1), r.end))
     # groups: "protesters", "Suspected jihadist fighters", "a delegation led by X"
-    words = [(m.group(0), m.start(), m.end(), sent_text) for m in re.finditer(r"[\w’'-]+", sent_text)]
-    for k, (w, s, e, _) in enumerate(words):
+    words = [(m.group(0), m.start(), m.end(), sent_text) for m in _WORD_RX.finditer(sent_text)]
+    lows = {w[0].lower() for w in words}
+    for k, (w, s, e, _) in enumerate(words if not lows.isdisjoint(GROUP_NOUNS) else ()):
         wl = w.lower()
         if wl not in GROUP_NOUNS or not free(s, e):
             continue
@@ -302,7 +304,8 @@ _NAME = rf"[A-Z][\w’'-]*[a-z][\w’'-]*(?: {_NAME_WORD}){{1,3}}"
 _APPOS_AFTER = re.compile(rf",\s+({_NAME})(?=,|\s+(?:who|said|told|says)\b)")
 _NAME_THEN_DESCR = re.compile(rf"(?:^|(?<=[.;:]\s)|(?<=\n)|(?<=—\s)|(?<=,\s))({_NAME}),\s+(?:the\s+|a\s+|an\s+|who\s+is\s+)?((?:[\w’'-]+\s+){{0,6}}?[\w’'-]+)(?=[,\s])")
 _LED_BY = re.compile(rf"\b(?:led|headed|chaired|accompanied|joined) by (?:[a-z-]+ ){{0,3}}({_NAME})\b")
-_TITLE_NAME = re.compile(rf"\b(?:{'|'.join(sorted(PERSON_NOUNS | PERSON_TITLES, key=len, reverse=True))})\s+({_NAME})\b")
+_TITLE_NAME = re.compile(rf"\b([a-z][a-z-]+)\s+({_NAME})\b")
+_TITLE_WORDS = PERSON_NOUNS | PERSON_TITLES
 
 
 def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=None) -> list[tuple[int, int, str]]:
@@ -335,9 +338,11 @@ def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=
         descr = m.group(2).lower().split()
         if re.fullmatch(r"\d{1,3}", m.group(2)) or any(w in PERSON_NOUNS or w in PERSON_TITLES for w in descr[:4]):
             add(m.start(1), m.end(1), m.group(1))
-    for rx in (_TITLE_NAME, _LED_BY):
-        for m in rx.finditer(text):
-            add(m.start(1), m.end(1), m.group(1))
+    for m in _TITLE_NAME.finditer(text):
+        if m.group(1) in _TITLE_WORDS:
+            add(m.start(2), m.end(2), m.group(2))
+    for m in _LED_BY.finditer(text):
+        add(m.start(1), m.end(1), m.group(1))
     out = [(s, e, n) for n, (s, e) in names.items()]
     for name in list(names):
         family = name.split()[-1]

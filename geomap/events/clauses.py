@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..model import Place
 from .actors import Ref
@@ -81,8 +83,7 @@ class Frame:
     passive: bool = False
 
 
-@dataclass(frozen=True)
-class Tok:
+class Tok(NamedTuple):
     text: str
     low: str
     start: int
@@ -90,7 +91,11 @@ class Tok:
 
 
 def tokens_of(text: str) -> list[Tok]:
-    return [Tok(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group(0)
+        out.append(Tok(w, w.lower(), m.start(), m.end()))
+    return out
 
 
 _DETERMINERS = frozenset("a an the his her their its this that these those another any some no each every one two "
@@ -194,10 +199,12 @@ def read_sentence(
     toks = tokens_of(text)
     ptok = _place_tokens(toks, places, base)
     ref_tok: dict[int, Ref] = {}
+    starts = [t.start for t in toks]
     for r in refs:
-        for k, t in enumerate(toks):
-            if r.start <= t.start < r.end:
-                ref_tok[k] = r
+        k = bisect_left(starts, r.start)
+        while k < len(toks) and toks[k].start < r.end:
+            ref_tok[k] = r
+            k += 1
     lows = [t.low for t in toks]
     # 1. triggers
     frames: list[Frame] = []

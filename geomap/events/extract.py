@@ -51,11 +51,13 @@ def extract_events(
         spans = [(s - sent.start, e - sent.start) for s, e in all_spans if sent.start <= s < sent.end]
         refs = sentence_refs(sent.text, story, spans)
         times = find_time_phrases(sent.text)
-        frames = read_sentence(sent.text, sent.start, in_sent, refs, times, prev_subject=prev_subject) if in_sent or refs else []
+        frames = read_sentence(sent.text, sent.start, in_sent, refs, times, prev_subject=prev_subject) if in_sent else []
         sent_events: list[Event] = []
         anchor: str | None = None
         dated: list[tuple[Frame, str | None, str | None]] = []
         for f in frames:
+            if f.time is None and f.type not in STOP_TYPES and times:
+                f.time = times[0]  # a report's other events take the time its sentence gives
             date, prec = _date_of(f, pub_date, last_date)
             if date and prec == "day":
                 last_date = dt.date.fromisoformat(date)
@@ -70,6 +72,8 @@ def extract_events(
             last_sort = anchor
         _remember(story, refs, frames)
         subj = next((f.actors for f in frames if f.actors and not f.passive), ())
+        if not frames and refs:
+            subj = next((r.keys for r in refs if r.subject_form and r.kind != "group"), ())
         if subj:
             prev_subject = subj
         elif refs:

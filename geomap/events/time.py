@@ -184,7 +184,21 @@ def _relative(e: str, pub: dt.date | None, previous: dt.date | None) -> tuple[st
     return base.isoformat(), "day"  # "the same day", "hours later", "that evening"
 
 
+_MONTH_NUM = {m[:3]: k for k, m in enumerate(_MONTHS, 1)}
+_MONTH_DAY = re.compile(r"(?P<m>[a-z]{3})[a-z]*\.? (?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,? (?P<y>(?:19|20)\d\d))?")
+_DAY_MONTH = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<m>[a-z]{3})[a-z]*\.?(?:,? (?P<y>(?:19|20)\d\d))?")
+
+
 def _absolute(expr: str, pub: dt.date | None) -> dt.date | None:
+    m = _MONTH_DAY.fullmatch(expr) or _DAY_MONTH.fullmatch(expr)
+    if m and m.group("m") in _MONTH_NUM:  # the common news forms, without the general parser
+        if not m.group("y") and pub is None:
+            return None
+        year = int(m.group("y")) if m.group("y") else pub.year
+        try:
+            return dt.date(year, _MONTH_NUM[m.group("m")], int(m.group("d")))
+        except ValueError:
+            return None
     import dateparser
 
     base = dt.datetime.combine(pub, dt.time()) if pub else dt.datetime(2000, 1, 1)
@@ -262,7 +276,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     neg = _NEGATION.search(near) or re.search(r"\bno (?:plans?|invitation|intention)\b", tail)
     if neg and not cancelled:
         return Modality("negated", perfect, False)
-    future = bool(PLANNED_CUES.search(near)) or bool(re.search(r"\b(?:is|are|was|were)\s+(?:now\s+|also\s+)?$", near) and re.match(r"\s*due\b", after_l))
+    future = bool(PLANNED_CUES.search(near)) or bool(noun and re.match(r"^\s*(?:\w+\s+){0,2}?(?:planned|scheduled|called|set|due)\s+(?:for|on)\b", after_l)) or bool(re.search(r"\b(?:is|are|was|were)\s+(?:now\s+|also\s+)?$", near) and re.match(r"\s*due\b", after_l))
     if re.search(r"\bwould\b", near) and not _SPEECH_BEFORE.search(aux_l) and not re.search(r"\b(?:said|says|told)\b", aux_l):
         if re.search(r"\b(?:which|that|where|it) would\b", near):
             return Modality("hypothetical", perfect, True)
