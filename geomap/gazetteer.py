@@ -74,6 +74,10 @@ __all__ = [
 #: Bump whenever the build code changes what ends up in the index.
 BUILD_VERSION = "3"
 
+#: SQLite ``application_id`` of a geomap index ("GMGZ"): how a file is known to be one, even when damaged.
+APPLICATION_ID = 0x474D475A
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
 #: Prior order of kinds in :meth:`Gazetteer.lookup` (cities then by population).
 KIND_ORDER: dict[str, int] = {"country": 0, "admin": 1, "region": 2, "water": 3, "landmark": 4, "city": 5}
 
@@ -669,7 +673,8 @@ def _write(path: Path, entries: Sequence[_Entry], names: Mapping[tuple[str, int]
            demonyms: Mapping[str, str], meta: Mapping[str, str], words: Sequence[tuple[str, float, int]] = ()) -> None:
     con = sqlite3.connect(path)
     try:
-        con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096;" + _SCHEMA)
+        con.executescript(f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096; "
+                          f"PRAGMA application_id={APPLICATION_ID};" + _SCHEMA)
         con.executemany(
             "INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             ((e.id, e.name, round(e.lat, 6), round(e.lon, 6), e.cc, e.kind, e.population, e.fcode, e.admin1,
@@ -785,6 +790,69 @@ def build(path: Path, sources: Path | None, *, progress: bool = False, upstream:
 # --------------------------------------------------------------------------- reading the index
 
 
+def _tmp_files(path: Path) -> list[Path]:
+    """Temporary files that builds of ``path`` leave while they run (or when they are killed)."""
+    try:
+        return [p for p in path.parent.glob(f".{glob_escape(path.name)}.*.tmp") if p.is_file()]
+    except OSError:
+        return []
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _remove_tmp_files(path: Path) -> None:
+    """Remove what killed builds left behind (call while holding the build lock)."""
+    for p in _tmp_files(path):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _file_kind(path: Path) -> str:
+    """``"missing"``, ``"empty"``, ``"index"`` (a geomap index, perhaps damaged or stale),
+    ``"other"`` (a file that is not one) or ``"special"`` (a folder, FIFO, device...)."""
+    import stat
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "other"
+    if not stat.S_ISREG(st.st_mode):
+        return "special"
+    if st.st_size == 0:
+        return "empty"
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError:
+        return "other"
+    if not head.startswith(_SQLITE_MAGIC):
+        return "other"
+    if len(head) >= 72 and int.from_bytes(head[68:72], "big") == APPLICATION_ID:
+        return "index"
+    meta = _read_meta(path)
+    return "index" if meta is not None and "build_version" in meta else "other"
+
+
+def _check_target(path: Path, default: bool) -> str:
+    """What is at ``path``; a :class:`GazetteerError` when it must not be built over."""
+    kind = _file_kind(path)
+    if kind == "special":
+        raise GazetteerError(f"{path}: not a regular file; give --gazetteer a file path")
+    if kind == "other" and not default:
+        raise GazetteerError(
+            f"{path}: not a geomap gazetteer index; not overwriting it (choose another --gazetteer path)"
+        )
+    return kind
+
+
+def _say(msg: str) -> None:
+    print(f"geomap: {msg}", file=sys.stderr)
+
+
 def _read_meta(path: Path) -> dict[str, str] | None:
     """The index's meta table, or ``None`` when the file is missing or not a valid index."""
     if not path.is_file():
@@ -821,22 +889,64 @@ class Gazetteer:
 
     path: Path
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, sources: Path | None = None, upstream: Upstream | None = None,
+                 rebuildable: bool = False) -> None:
         self.path = Path(path)
-        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1"
-        try:
-            self._con = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            self._meta = dict(self._con.execute("SELECT k, v FROM meta"))
-        except sqlite3.Error as e:
-            raise GazetteerError(f"cannot open the gazetteer index {self.path}: {e}") from e
-        self._max_words = int(self._meta.get("max_words", "8"))
+        #: how to build the index again should it turn out damaged (see :meth:`_recover`)
+        self._sources, self._upstream, self._rebuildable = sources, upstream, rebuildable
+        self._connect()
         self._keys: dict[str, bool] = {}
         self._zipf: dict[str, float] | None = None
         self._first: set[str] | None = None
 
+    def _connect(self) -> None:
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1"
+        try:
+            self._con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._meta = dict(self._con.execute("SELECT k, v FROM meta"))
+            self._stat = self.path.stat()
+        except (sqlite3.Error, OSError) as e:
+            raise GazetteerError(f"cannot open the gazetteer index {self.path}: {e}") from e
+        self._max_words = int(self._meta.get("max_words", "8"))
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one query; a damaged index is rebuilt once (one line on stderr) and the query run again."""
+        try:
+            return self._con.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return self._con.execute(sql, params).fetchall()
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """After a failed query: when the file fails SQLite's integrity check, build it again and reopen it."""
+        try:
+            damaged = self._con.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
+        except sqlite3.DatabaseError:
+            damaged = True
+        if not damaged:
+            raise exc
+        if not self._rebuildable:
+            raise GazetteerError(f"the gazetteer index {self.path} is damaged ({exc}); rebuild it with 'geomap gazetteer build'") from None
+        with contextlib.suppress(sqlite3.Error):
+            self._con.close()
+        with _build_lock(self.path):
+            try:
+                st = self.path.stat()
+                replaced = (st.st_ino, st.st_mtime_ns) != (self._stat.st_ino, self._stat.st_mtime_ns)
+            except OSError:
+                replaced = False
+            if not replaced:  # nobody has rebuilt it meanwhile
+                _say(f"the gazetteer index {self.path} is damaged ({exc}); rebuilding it")
+                _remove_tmp_files(self.path)
+                build(self.path, self._sources, upstream=self._upstream)
+        self._connect()
+        self._keys.clear()
+        self._zipf = self._first = None
+
     @classmethod
     def open(cls, settings: Settings | None = None, *, path: Path | None = None, sources: Path | None = None,
-             rebuild: bool = False, upstream: Upstream | None = None, progress: bool = False) -> Gazetteer:
+             rebuild: bool = False, upstream: Upstream | None = None, progress: bool = False,
+             build_missing: bool = True) -> Gazetteer:
         """Open the index, building it first if missing or stale.
 
         Parameters
@@ -852,6 +962,13 @@ class Gazetteer:
             GeoNames-derived data to build from (default: the installed packages).
         progress
             Report build steps on standard error.
+        build_missing
+            Build the index when it is missing or stale (the default). ``False`` opens
+            what is there, read-only, and never writes (``geomap gazetteer info``).
+
+        A file at ``path`` that is not a geomap index is never overwritten. An index
+        found damaged (unreadable, or a query fails SQLite's integrity check) is
+        rebuilt, with one line on standard error.
 
         Raises
         ------
@@ -862,16 +979,38 @@ class Gazetteer:
         path = Path(path or s.gazetteer_file)
         sources = Path(sources) if sources is not None else s.gazetteer_sources
         version = upstream.version if upstream is not None else upstream_version()
+        default = path == s.cache_dir / "gazetteer.sqlite"  # geomap's own file: always ours to rebuild
+        kind = _check_target(path, default)
 
         def fresh() -> bool:
             meta = _read_meta(path)
             return meta is not None and meta.get("fingerprint") == fingerprint(sources, version)
 
+        if not build_missing and not rebuild:
+            if kind in ("missing", "empty"):
+                raise GazetteerError(f"no gazetteer index at {path}; build it with 'geomap gazetteer build'")
+            if kind == "other" or _read_meta(path) is None:
+                raise GazetteerError(f"the gazetteer index {path} is damaged; rebuild it with 'geomap gazetteer build'")
+            return cls(path, sources=sources, upstream=upstream, rebuildable=False)
         if rebuild or not fresh():
-            with _build_lock(path):
+            try:
+                lock = _build_lock(path)
+                lock.__enter__()
+            except OSError as exc:
+                raise GazetteerError(f"cannot build the gazetteer index {path}: {exc.strerror or exc}") from None
+            try:
                 if rebuild or not fresh():
+                    _check_target(path, default)
+                    if kind == "index" and path.exists() and _read_meta(path) is None:
+                        _say(f"the gazetteer index {path} is damaged; rebuilding it")
+                    _remove_tmp_files(path)
                     build(path, sources, upstream=upstream, progress=progress)
-        return cls(path)
+            finally:
+                lock.__exit__(None, None, None)
+        elif _tmp_files(path):
+            with _build_lock(path):  # what a killed build left behind
+                _remove_tmp_files(path)
+        return cls(path, sources=sources, upstream=upstream, rebuildable=True)
 
     def __enter__(self) -> Gazetteer:
         return self
@@ -895,11 +1034,11 @@ class Gazetteer:
             return []
         keys = [key, *sorted(name_variants(key))]
         marks = ",".join("?" * len(keys))
-        rows = self._con.execute(
+        rows = self._rows(
             f"SELECT {_COLUMNS}, min(n.alias) FROM names n JOIN entries e ON e.id = n.id "
             f"WHERE n.key IN ({marks}) GROUP BY e.id ORDER BY min(n.alias), e.prior, e.id LIMIT ?",
             (*keys, int(limit)),
-        ).fetchall()
+        )
         return [_candidate(r, "alias" if r[10] else "name") for r in rows]
 
     def fuzzy_lookup(self, name: str, *, limit: int = 10, score_cutoff: float = 88.0) -> list[Candidate]:
@@ -911,7 +1050,7 @@ class Gazetteer:
         if len(key) < 4:
             return []
         prefix = key[:3]
-        keys = [k for (k,) in self._con.execute(
+        keys = [k for (k,) in self._rows(
             "SELECT DISTINCT key FROM names WHERE key >= ? AND key < ? LIMIT 20000", (prefix, prefix + "\uffff"))]
         hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=score_cutoff, limit=5)
         out: list[Candidate] = []
@@ -925,7 +1064,7 @@ class Gazetteer:
         """Whether an already normalised ``key`` is indexed (memoised; for n-gram scans)."""
         hit = self._keys.get(key)
         if hit is None:
-            hit = self._con.execute("SELECT 1 FROM names WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
+            hit = bool(self._rows("SELECT 1 FROM names WHERE key = ? LIMIT 1", (key,)))
             if len(self._keys) > 200_000:
                 self._keys.clear()
             self._keys[key] = hit
@@ -937,15 +1076,15 @@ class Gazetteer:
 
     def get(self, geonameid: int) -> Candidate | None:
         """The entry with this id (negative for curated entries), or ``None``."""
-        row = self._con.execute(f"SELECT {_COLUMNS} FROM entries e WHERE e.id = ?", (int(geonameid),)).fetchone()
-        return _candidate(row) if row else None
+        rows = self._rows(f"SELECT {_COLUMNS} FROM entries e WHERE e.id = ?", (int(geonameid),))
+        return _candidate(rows[0]) if rows else None
 
     def country(self, code: str) -> Candidate | None:
         """The country entry for an ISO 3166 alpha-2 ``code``, or ``None``."""
-        row = self._con.execute(
+        rows = self._rows(
             f"SELECT {_COLUMNS} FROM entries e WHERE e.cc = ? AND e.kind = 'country'", ((code or "").upper(),)
-        ).fetchone()
-        return _candidate(row) if row else None
+        )
+        return _candidate(rows[0]) if rows else None
 
     def demonym(self, word: str) -> Candidate | None:
         """The country (or region) a demonym names: ``"North Korean"`` -> North Korea,
@@ -953,13 +1092,14 @@ class Gazetteer:
         key = normalize_name(word)
         for k in (key, key[:-1] if key.endswith("s") else None):
             if k:
-                row = self._con.execute("SELECT cc FROM demonyms WHERE key = ?", (k,)).fetchone()
+                rows = self._rows("SELECT cc FROM demonyms WHERE key = ?", (k,))
+                row = rows[0] if rows else None
                 if row:
                     return self.get(int(row[0][1:])) if row[0].startswith("#") else self.country(row[0])
         return None
 
     def _load_words(self) -> None:
-        rows = self._con.execute("SELECT key, zipf, first_name FROM words").fetchall()
+        rows = self._rows("SELECT key, zipf, first_name FROM words")
         self._zipf = {k: z for k, z, _ in rows if z}
         self._first = {k for k, _, f in rows if f}
 
@@ -977,14 +1117,14 @@ class Gazetteer:
 
     def stats(self) -> dict:
         """Counts by kind, number of keys, file size, build time, fingerprint and versions."""
-        kinds = dict(self._con.execute("SELECT kind, count(*) FROM entries GROUP BY kind ORDER BY kind"))
+        kinds = dict(self._rows("SELECT kind, count(*) FROM entries GROUP BY kind ORDER BY kind"))
         return {
             "path": str(self.path),
             "size_bytes": self.path.stat().st_size,
             "entries": sum(kinds.values()),
             "kinds": kinds,
-            "keys": self._con.execute("SELECT count(*) FROM names").fetchone()[0],
-            "demonyms": self._con.execute("SELECT count(*) FROM demonyms").fetchone()[0],
+            "keys": self._rows("SELECT count(*) FROM names")[0][0],
+            "demonyms": self._rows("SELECT count(*) FROM demonyms")[0][0],
             "max_words": self._max_words,
             "build_seconds": float(self._meta.get("build_seconds", "nan")),
             "built_at": self._meta.get("built_at"),
