@@ -91,7 +91,8 @@ def cmd_gazetteer(args: argparse.Namespace) -> int:
     s = settings_of(args)
     progress = s.progress if s.progress is not None else sys.stderr.isatty()
     gaz = Gazetteer.open(path=s.gazetteer_file, sources=s.gazetteer_sources,
-                         rebuild=args.force and args.action == "build", progress=progress and args.action == "build")
+                         rebuild=args.force and args.action == "build", progress=progress and args.action == "build",
+                         build_missing=args.action == "build")  # 'info' only reads
     sys.stdout.write(json.dumps(gaz.stats(), indent=2, default=str) + "\n")
     return 0
 
