@@ -56,7 +56,7 @@ class Story:
     leaders: dict[str, str] = field(default_factory=dict)
     #: the leader of the last group said to be led by someone ("a delegation led by X")
     led: str | None = None
-    alias_rx: re.Pattern | None = None
+    alias_words: int = 0
     alias_of: dict[str, str] = field(default_factory=dict)
 
 
@@ -101,10 +101,10 @@ def find_entities(text: str, people: Sequence[tuple[int, int, str]]) -> Story:
 
 
 def _note_titles(text: str, start: int, ent: Entity) -> None:
-    before = text[max(0, start - 120) : start]
+    before = text[max(0, start - 120) : start].rstrip(", ")
     # "President X", "the UN's director for East Africa, X": the head nouns before the name
-    m = re.search(r"([\w'’ -]{0,100}?)[, ]*$", before)
-    words = [w.lower().strip(",.'’") for w in (m.group(1) if m else "").split()][-8:]
+    seg = _NOT_NAME_CHARS.split(before)[-1][-100:]
+    words = [w.lower().strip(",.'’") for w in seg.split()][-8:]
     for w in words:
         if w in PERSON_TITLES or w in PERSON_NOUNS:
             ent.titles.add(w)
@@ -116,15 +116,45 @@ def _note_titles(text: str, start: int, ent: Entity) -> None:
                 ent.titles.add(w)
 
 
+_NOT_NAME_CHARS = re.compile(r"[^\w'’ -]")
+
+
 def _compile_aliases(story: Story) -> None:
     alias_of: dict[str, str] = {}
     for ent in story.entities.values():
         for a in ent.aliases:
             alias_of.setdefault(a, ent.key)
     story.alias_of = alias_of
-    if alias_of:
-        alts = sorted(alias_of, key=len, reverse=True)
-        story.alias_rx = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w-])")
+    story.alias_words = max((len(a.split()) for a in alias_of), default=0)
+
+
+def find_aliases(text: str, story: Story) -> list[tuple[int, int, str]]:
+    """(start, end, entity key) of every alias in ``text``, longest first at each word, left to right."""
+    if not story.alias_of:
+        return []
+    words = [(m.start(), m.end()) for m in _WORD_RX.finditer(text)]
+    out = []
+    i, n = 0, len(words)
+    while i < n:
+        s0 = words[i][0]
+        if not text[s0].isupper():
+            i += 1
+            continue
+        hit = None
+        for k in range(min(story.alias_words, n - i), 0, -1):
+            j = i + k - 1
+            if any(text[words[q][1] : words[q + 1][0]] != " " for q in range(i, j)):
+                continue
+            key = story.alias_of.get(text[s0 : words[j][1]])
+            if key is not None:
+                hit = (s0, words[j][1], key, j + 1)
+                break
+        if hit:
+            out.append(hit[:3])
+            i = hit[3]
+        else:
+            i += 1
+    return out
 
 
 def add_entity(story: Story, key: str, kind: str) -> Entity:
@@ -172,19 +202,29 @@ def _group_span(words: list[tuple[str, int, int, str]], k: int) -> int:
     return j
 
 
-def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) -> list[Ref]:
-    """References to entities in one sentence, in text order. ``taken`` are place spans (no refs inside)."""
+def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *, full: bool = True) -> list[Ref]:
+    """References to entities in one sentence, in text order. ``taken`` are place spans (no refs inside).
+
+    ``full=False`` finds only names and subject pronouns: enough to follow who the story is about
+    through sentences that name no place."""
     refs: list[Ref] = []
     occupied = list(taken)
 
     def free(s: int, e: int) -> bool:
         return not any(a < e and s < b for a, b in occupied)
 
-    if story.alias_rx is not None:
-        for m in story.alias_rx.finditer(sent_text):
-            if free(m.start(), m.end()):
-                refs.append(Ref(m.start(), m.end(), (story.alias_of[m.group(0)],), "name"))
-                occupied.append((m.start(), m.end()))
+    for a, b, key in find_aliases(sent_text, story):
+        if free(a, b):
+            refs.append(Ref(a, b, (key,), "name"))
+            occupied.append((a, b))
+    if not full:
+        for m in _PRONOUN_RX.finditer(sent_text):
+            if m.group(0).lower() in ("he", "she") and free(m.start(), m.end()):
+                keys = _by_gender(story, _PRONOUNS[m.group(0).lower()][0])
+                if keys:
+                    refs.append(Ref(m.start(), m.end(), keys, "pronoun"))
+        refs.sort(key=lambda r: r.start)
+        return refs
     # appositions: "Her deputy, Jonas Lindqvist," / "The UN's envoy, X," -> the name, from the description on
     for r in list(refs):
         m = re.search(r"(?:^|[.;:] |, |\b(?:and|while|but) )((?:[A-Z][\w’'-]*|[Tt]he|[Hh]is|[Hh]er|[Tt]heir)(?: [\w’'-]+){0,9}), $", sent_text[: r.start])
@@ -209,8 +249,8 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]]) ->
         if led:
             leader = story.alias_of.get(led.group(1).strip())
             if leader is None:
-                mm = story.alias_rx.match(led.group(1)) if story.alias_rx else None
-                leader = story.alias_of.get(mm.group(0)) if mm else None
+                got = find_aliases(led.group(1), story)
+                leader = got[0][2] if got and got[0][0] == 0 else None
             if leader:
                 story.leaders[wl] = leader
                 story.led = leader

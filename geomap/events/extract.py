@@ -49,8 +49,8 @@ def extract_events(
             pj += 1
         in_sent = located[pi:pj]
         spans = [(s - sent.start, e - sent.start) for s, e in all_spans if sent.start <= s < sent.end]
-        refs = sentence_refs(sent.text, story, spans)
-        times = find_time_phrases(sent.text)
+        refs = sentence_refs(sent.text, story, spans, full=bool(in_sent))
+        times = find_time_phrases(sent.text) if in_sent else []
         frames = read_sentence(sent.text, sent.start, in_sent, refs, times, prev_subject=prev_subject) if in_sent else []
         sent_events: list[Event] = []
         anchor: str | None = None

@@ -199,6 +199,8 @@ def _absolute(expr: str, pub: dt.date | None) -> dt.date | None:
             return dt.date(year, _MONTH_NUM[m.group("m")], int(m.group("d")))
         except ValueError:
             return None
+    if pub is None and not re.search(r"(19|20)\d\d", expr):
+        return None  # nothing to resolve a relative phrase against
     import dateparser
 
     base = dt.datetime.combine(pub, dt.time()) if pub else dt.datetime(2000, 1, 1)
