@@ -202,3 +202,180 @@ def test_several_articles_make_one_itinerary_in_date_order(tmp_path):
     r = geomap("events", str(folder), "--format", "json")
     assert r.returncode == 0, r.stderr.decode()
     assert [(e["doc_id"], e["place"]) for e in json.loads(r.stdout)] == [("a", "Hanoi"), ("b", "Tokyo"), ("c", "Seoul")]
+
+
+# --------------------------------------------------------------------------- shell conventions
+
+import stat  # noqa: E402
+
+SHORT = "Trade envoy Marek Nowak arrived in Minsk on Monday and flew on to Sochi on Wednesday."
+
+
+@pytest.fixture()
+def article(tmp_path) -> Path:
+    p = tmp_path / "article.txt"
+    p.write_text(SHORT, encoding="utf-8")
+    return p
+
+
+def one_line(r: subprocess.CompletedProcess) -> str:
+    lines = r.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, r.stderr.decode()
+    assert "Traceback" not in lines[0]
+    return lines[0]
+
+
+def test_dash_o_dash_prints_json(article):
+    r = geomap("places", str(article), "-o", "-")
+    assert r.returncode == 0, r.stderr.decode()
+    assert {p["name"] for p in json.loads(r.stdout)} >= {"Minsk", "Sochi"}
+    assert not (ROOT / "-").exists()
+
+
+@pytest.mark.parametrize("command,fmt", [("places", "jsonl"), ("events", "jsonl"), ("itinerary", "jsonl")])
+def test_jsonl_is_one_object_per_line(article, command, fmt):
+    r = geomap(command, str(article), "--format", fmt, "--date", "2024-03-04")
+    assert r.returncode == 0, r.stderr.decode()
+    lines = r.stdout.decode().splitlines()
+    assert lines and all(isinstance(json.loads(line), dict) for line in lines)
+
+
+@pytest.mark.parametrize("command", ["places", "events", "itinerary"])
+def test_csv_and_geojson_go_to_stdout(article, command):
+    r = geomap(command, str(article), "--format", "csv", "-o", "-", "--date", "2024-03-04")
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().startswith("WKT,")
+    r = geomap(command, str(article), "--format", "geojson", "-o", "-", "--date", "2024-03-04")
+    assert json.loads(r.stdout)["type"] == "FeatureCollection"
+
+
+def test_binary_format_to_stdout_is_one_line(article):
+    r = geomap("places", str(article), "--format", "parquet", "-o", "-")
+    assert r.returncode == 5 and "binary" in one_line(r)
+
+
+def test_output_onto_a_character_device_never_replaces_it(article, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mknod needs root")
+    dev = tmp_path / "devnull"
+    os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    for args in (["places", str(article), "-o", str(dev)], ["map", str(article), "-o", str(dev), "--offline"],
+                 ["events", str(article), "--format", "csv", "-o", str(dev)]):
+        r = geomap(*args)
+        assert r.returncode == 5, r.stderr.decode()
+        assert "character device" in one_line(r)
+        assert stat.S_ISCHR(os.stat(dev).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["article.txt", "devnull"]
+
+
+def test_output_onto_a_folder_is_refused(article, tmp_path):
+    r = geomap("places", str(article), "-o", str(tmp_path))
+    assert r.returncode == 5 and "folder" in one_line(r)
+
+
+def test_dev_zero_and_fifo_inputs_fail_fast(tmp_path):
+    r = geomap("places", "/dev/zero")
+    assert r.returncode == 2 and "not a regular file" in one_line(r)
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    r = geomap("places", str(fifo))  # would block forever if it were opened and read
+    assert r.returncode == 2 and "FIFO" in one_line(r)
+
+
+def test_utf16_input_is_read(tmp_path):
+    p = tmp_path / "u16.txt"
+    p.write_bytes(SHORT.encode("utf-16"))
+    r = geomap("places", str(p))
+    assert r.returncode == 0, r.stderr.decode()
+    assert "Minsk" in {x["name"] for x in json.loads(r.stdout)}
+
+
+def test_lone_surrogates_give_valid_utf8_or_one_line(tmp_path):
+    import codecs
+
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text(json.dumps({"id": "s1", "text": SHORT + " \ud800 Officials welcomed him."}) + "\n", encoding="utf-8")
+    r = geomap("places", str(jsonl))
+    assert r.returncode in (0, 2)
+    if r.returncode:  # the corpus reader refuses such a document with one line
+        assert "surrogate" in one_line(r)
+    else:
+        json.loads(r.stdout.decode("utf-8"))
+    p = tmp_path / "u16.txt"  # UTF-16 can carry a lone surrogate too
+    p.write_bytes(codecs.BOM_UTF16_LE + (SHORT + " \ud800 Officials welcomed him.").encode("utf-16-le", "surrogatepass"))
+    for command in ("places", "events", "itinerary"):
+        r = geomap(command, str(p), "--format", "json", "--date", "2024-03-04")
+        assert r.returncode == 0, r.stderr.decode()
+        json.loads(r.stdout.decode("utf-8"))
+    r = geomap("map", str(p), "-o", str(tmp_path / "m.html"), "--offline")
+    assert r.returncode == 0, r.stderr.decode()
+    (tmp_path / "m.html").read_bytes().decode("utf-8")
+
+
+def test_version_quiet_and_verbose(article):
+    r = geomap("-V")
+    assert r.returncode == 0 and r.stdout.decode().startswith("geomap ")
+    text = article.parent / "unknown.txt"
+    text.write_text("Marek Nowak flew to Xqzville and then to Minsk.", encoding="utf-8")
+    loud = geomap("places", str(text))
+    quiet = geomap("places", str(text), "--quiet")
+    quiet_first = geomap("--quiet", "places", str(text))
+    assert loud.stdout == quiet.stdout == quiet_first.stdout
+    assert quiet.stderr == b"" and quiet_first.stderr == b""
+    verbose = geomap("places", str(text), "--verbose")
+    assert b"places" in verbose.stderr and b" s" in verbose.stderr
+
+
+def test_user_places_file(tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_text("Inspectors visited the Kestrel Ridge Works near Minsk on Thursday.", encoding="utf-8")
+    places = tmp_path / "mine.geojson"
+    places.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [28.2, 54.1]},
+        "properties": {"name": "Kestrel Ridge Works", "kind": "landmark", "country": "BY", "aliases": ["Kestrel Works"]},
+    }]}), encoding="utf-8")
+    r = geomap("places", str(p), "--places", str(places))
+    assert r.returncode == 0, r.stderr.decode()
+    got = {x["name"]: x for x in json.loads(r.stdout)}
+    assert got["Kestrel Ridge Works"]["lat"] == pytest.approx(54.1) and got["Kestrel Ridge Works"]["source"] == "user"
+    r = geomap("geocode", "Kestrel Works", "--places", str(places), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["lat"] == pytest.approx(54.1)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,lat,lon\nNowhere,123,0\n", encoding="utf-8")
+    r = geomap("places", str(p), "--places", str(bad))
+    assert r.returncode == 2 and "lat must be in" in one_line(r)
+
+
+def test_map_to_stdout(article):
+    r = geomap("map", str(article), "-o", "-", "--offline")
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.lstrip().startswith(b"<!DOCTYPE html>") and b"Minsk" in r.stdout
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from geomap.cli import build_parser
+
+    parser = build_parser()
+    missing = []
+
+    def walk(p: argparse.ArgumentParser, where: str) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{where} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{where} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(parser, "geomap")
+    assert missing == []
+
+
+def test_exit_codes_are_in_the_readme():
+    from geomap.cli import EXIT_CODES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Exit codes"):]
+    for code in EXIT_CODES:
+        assert f"| {code} |" in section

@@ -121,7 +121,8 @@ def documents(inputs: Sequence[str], date: dt.date | None) -> Iterator[tuple[str
                 raise InputError(f"{item}: no such file")
             for doc in iter_documents(p):
                 if doc.error:
-                    raise InputError(f"{doc.where}: {doc.error}")
+                    error = str(doc.error)
+                    raise InputError(error if error.startswith(str(doc.where)) else f"{doc.where}: {error}")
                 yield doc.doc_id, doc.text, doc.date or date
         else:
             article = read_article(item, date=date)
