@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -35,12 +36,19 @@ def extract_events(
     """Events in document order: one per (trigger, place), with actors, targets, date, status and evidence."""
     story = find_entities(text, people)
     located = sorted((p for p in places if p.resolved and p.kind in _EVENT_KINDS), key=lambda p: p.start)
-    all_spans = [(p.start, p.end) for p in places if p.kind != "demonym"]  # "the Finnish diplomat" is a person
+    all_spans = sorted((p.start, p.end) for p in places if p.kind != "demonym")  # "the Finnish diplomat" is a person
+    span_starts = [a for a, _ in all_spans]
     events: list[Event] = []
     last_date: dt.date | None = None
     last_sort: str | None = pub_date.isoformat() if pub_date else None
     prev_subject: tuple[str, ...] = ()
     pi = 0
+    pending: Sentence | None = None
+
+    def spans_of(sent: Sentence) -> list[tuple[int, int]]:
+        a, b = bisect_left(span_starts, sent.start), bisect_left(span_starts, sent.end)
+        return [(s - sent.start, e - sent.start) for s, e in all_spans[a:b]]
+
     for si, sent in enumerate(sentences):
         while pi < len(located) and located[pi].start < sent.start:
             pi += 1
@@ -48,10 +56,19 @@ def extract_events(
         while pj < len(located) and located[pj].start < sent.end:
             pj += 1
         in_sent = located[pi:pj]
-        spans = [(s - sent.start, e - sent.start) for s, e in all_spans if sent.start <= s < sent.end]
-        refs = sentence_refs(sent.text, story, spans, full=bool(in_sent))
-        times = find_time_phrases(sent.text) if in_sent else []
-        frames = read_sentence(sent.text, sent.start, in_sent, refs, times, prev_subject=prev_subject) if in_sent else []
+        if not in_sent:
+            pending = sent  # no event here; read for who the story is about only if a later sentence needs it
+            continue
+        if pending is not None:
+            prev_refs = sentence_refs(pending.text, story, spans_of(pending), full=False)
+            _remember(story, prev_refs, [])
+            subj = next((r.keys for r in prev_refs if r.subject_form), ())
+            if subj or prev_refs:
+                prev_subject = subj
+            pending = None
+        refs = sentence_refs(sent.text, story, spans_of(sent))
+        times = find_time_phrases(sent.text)
+        frames = read_sentence(sent.text, sent.start, in_sent, refs, times, prev_subject=prev_subject)
         sent_events: list[Event] = []
         anchor: str | None = None
         dated: list[tuple[Frame, str | None, str | None]] = []
@@ -72,8 +89,6 @@ def extract_events(
             last_sort = anchor
         _remember(story, refs, frames)
         subj = next((f.actors for f in frames if f.actors and not f.passive), ())
-        if not frames and refs:
-            subj = next((r.keys for r in refs if r.subject_form and r.kind != "group"), ())
         if subj:
             prev_subject = subj
         elif refs:
