@@ -22,7 +22,7 @@ from typing import NamedTuple
 from ..model import Place
 from .actors import Ref
 from .time import Modality, TimePhrase, modality
-from .vocabulary import PERSON_NOUNS, STOP_TYPES, TYPES, Trigger, trigger_of
+from .vocabulary import PERSON_NOUNS, STOP_TYPES, TYPES, Trigger, is_participle, trigger_of
 
 __all__ = ["Frame", "PlaceArg", "read_sentence", "tokens_of"]
 
@@ -298,7 +298,8 @@ def read_sentence(
     last_subject: tuple[str, ...] = ()
     for fi, f in enumerate(frames):
         nxt = frames[fi + 1].start if fi + 1 < len(frames) else len(text)
-        f.passive = bool(re.search(r"\b(?:was|were|been|being|be|is|are|got)\s+(?:\w+ly\s+)?$", text[prev_end : f.start])) and f.trigger.tag == "VBN"
+        f.passive = bool(re.search(r"\b(?:was|were|been|being|be|is|are|got)\s+(?:\w+ly\s+)?$", text[prev_end : f.start])) \
+            and f.trigger.pos == "verb" and is_participle(toks[f.trigger.start].low)
         subj = _subject(text, refs, prev_end, f, f.passive)
         own = next((r for r in refs if r.kind == "group" and r.start <= f.start < r.end), None)
         if own is not None:
@@ -322,6 +323,11 @@ def read_sentence(
             by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
             f.targets = subj
             f.actors = tuple(k for r in by[:1] for k in r.keys)
+            if not f.actors and f.type not in STOP_TYPES:
+                # "57 people were arrested, police said": the authority that reports it
+                speaker = next((r for r in refs if r.kind == "group" and re.match(r"\s+(?:said|say|says|told)\b", text[r.end : r.end + 8])), None)
+                if speaker is not None:
+                    f.actors = speaker.keys
         else:
             f.actors = subj
             if f.type in ("meet", "host", "sign", "agree", "attend", "clash"):

@@ -234,6 +234,8 @@ class _Lexicon:
     #: first word form -> list of (rest of phrase words, type, lemma, pos, tag)
     first: dict[str, list[tuple[tuple[str, ...], str, str, str, str]]] = field(default_factory=dict)
     verb_lemma: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: past participles ("arrested", "flown"): a form may be both past tense and participle
+    participles: set[str] = field(default_factory=set)
 
     def add(self, words: tuple[str, ...], type_: str, lemma: str, pos: str, tag: str) -> None:
         self.first.setdefault(words[0], []).append((words[1:], type_, lemma, pos, tag))
@@ -249,6 +251,10 @@ def lexicon() -> _Lexicon:
                 forms = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD", "be": "VB", "been": "VBN", "being": "VBG"}
             else:
                 forms = _inflections(head, "VERB")
+            if head != "be":
+                from lemminflect import getAllInflections
+
+                lex.participles.update(f.lower() for f in (getAllInflections(head, upos="VERB") or {}).get("VBN", ()))
             for form, tag in forms.items():
                 lex.add((form, *rest), et.name, phrase, "verb", tag)
                 lex.verb_lemma.setdefault(form, (head, tag))
@@ -261,6 +267,11 @@ def lexicon() -> _Lexicon:
     for entries in lex.first.values():
         entries.sort(key=lambda e: -len(e[0]))  # longest phrase first
     return lex
+
+
+def is_participle(word: str) -> bool:
+    """Whether a vocabulary verb form can be a past participle ("arrested", "flown")."""
+    return word.lower() in lexicon().participles
 
 
 def lemma_of(word: str) -> tuple[str, str] | None:
