@@ -29,6 +29,8 @@ __all__ = [
     "esc",
     "highlight",
     "actor_color",
+    "EVENT_STYLES",
+    "event_kind",
     "stop_popup",
     "stop_tooltip",
     "event_fields",
@@ -54,6 +56,33 @@ STATUS_COLORS: dict[str, str] = {
 ACTOR_COLORS: tuple[str, ...] = (
     "#1f4e9c", "#6a1b9a", "#00796b", "#ad1457", "#5d4037", "#283593", "#2e7d32", "#c2185b",
 )
+#: event types: (marker shape, colour). The shape groups kinds of event, the colour tells them apart.
+EVENT_STYLES: dict[str, tuple[str, str]] = {
+    "travel": ("circle", "#1565c0"), "visit": ("circle", "#1e88e5"), "meet": ("circle", "#3949ab"),
+    "host": ("circle", "#5e35b1"), "attend": ("circle", "#0277bd"), "address": ("circle", "#00838f"),
+    "sign": ("square", "#2e7d32"), "agree": ("square", "#558b2f"), "vote": ("square", "#827717"),
+    "protest": ("triangle", "#f9a825"), "rally": ("triangle", "#ff8f00"), "strike": ("triangle", "#e65100"),
+    "clash": ("diamond", "#d32f2f"), "assault": ("diamond", "#8e0000"),
+    "arrest": ("square", "#6d4c41"), "trial": ("square", "#a1887f"),
+    "deploy": ("diamond", "#37474f"), "exercise": ("diamond", "#78909c"),
+    "evacuate": ("down", "#00897b"), "aid": ("down", "#26a69a"), "sanction": ("square", "#ad1457"),
+    "disaster": ("down", "#4e342e"), "accident": ("down", "#c2185b"),
+    "other": ("circle", "#616161"),
+}
+#: when an event has no ``event_type`` (older data), the first word of its ``action`` picks one
+_ACTION_TYPES: tuple[tuple[str, str], ...] = (
+    ("meet", "meet"), ("met", "meet"), ("talk", "meet"), ("visit", "visit"), ("tour", "visit"),
+    ("arriv", "travel"), ("depart", "travel"), ("travel", "travel"), ("flew", "travel"), ("fly", "travel"), ("flies", "travel"), ("left", "travel"),
+    ("return", "travel"), ("went", "travel"), ("host", "host"), ("welcom", "host"),
+    ("attend", "attend"), ("address", "address"), ("speak", "address"), ("spoke", "address"),
+    ("sign", "sign"), ("agree", "agree"), ("vot", "vote"), ("protest", "protest"), ("march", "protest"),
+    ("rall", "rally"), ("strik", "strike"), ("clash", "clash"), ("fight", "clash"), ("attack", "assault"),
+    ("assault", "assault"), ("shell", "assault"), ("bomb", "assault"), ("kill", "assault"),
+    ("arrest", "arrest"), ("detain", "arrest"), ("trial", "trial"), ("tried", "trial"), ("sentenc", "trial"),
+    ("deploy", "deploy"), ("exercis", "exercise"), ("drill", "exercise"), ("evacuat", "evacuate"),
+    ("aid", "aid"), ("sanction", "sanction"), ("earthquake", "disaster"), ("flood", "disaster"),
+    ("crash", "accident"),
+)
 COUNTRY_FILL = "#f6c945"
 LAND_FILL = "#e4e2dc"
 LAND_EDGE = "#b5b2aa"
@@ -77,6 +106,13 @@ def countries(path: str | Path | None = None) -> gpd.GeoDataFrame:
     return _countries_cached(str(path or BASEMAP_PATH)).copy()
 
 
+#: one pass of str.translate: what html.escape(quote=True) does, plus template and JS openers
+_ESCAPES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
+    "`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;",
+})
+
+
 def esc(text: Any) -> str:
     """HTML-escape untrusted text, so it is inert in HTML, JS template strings and Jinja templates.
 
@@ -85,10 +121,7 @@ def esc(text: Any) -> str:
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    out = html.escape(str(text), quote=True)
-    for ch, entity in (("`", "&#96;"), ("$", "&#36;"), ("\\", "&#92;"), ("{", "&#123;"), ("}", "&#125;")):
-        out = out.replace(ch, entity)
-    return out
+    return str(text).translate(_ESCAPES)
 
 
 def is_empty(value: Any) -> bool:
@@ -125,6 +158,27 @@ def highlight(sentence: Any, place: Any, start: int | None = None, end: int | No
     if start is None or end is None:
         return esc(s)
     return f"{esc(s[:start])}<mark>{esc(s[start:end])}</mark>{esc(s[end:])}"
+
+
+def event_kind(event_type: Any, action: Any = None) -> str:
+    """The styling key of an event: its ``event_type``, else a type read off its ``action``, else "other".
+
+    >>> event_kind("protest"), event_kind(None, "will visit"), event_kind(None, "met"), event_kind("", None)
+    ('protest', 'visit', 'meet', 'other')
+    """
+    if not is_empty(event_type):
+        t = str(event_type).strip().lower()
+        return t if t in EVENT_STYLES else "other"
+    if is_empty(action):
+        return "other"
+    for word in str(action).lower().split():
+        if word in ("will", "to", "would", "is", "was", "has", "had", "be", "been", "expected", "due"):
+            continue
+        for prefix, kind in _ACTION_TYPES:
+            if word.startswith(prefix):
+                return kind
+        break
+    return "other"
 
 
 def actor_color(index: int) -> str:

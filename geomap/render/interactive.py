@@ -15,21 +15,32 @@ True
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement
+from folium.raster_layers import TileLayer
 from shapely import affinity
 
+from ..errors import ConfigError
 from . import _common as c
 
-__all__ = ["build_map", "EVENT_LAYER_THRESHOLD"]
+__all__ = ["build_map", "COMPRESS_ABOVE", "BASEMAP_CREDIT"]
 
-#: above this many events, events are drawn as one GeoJSON layer instead of one marker each
-EVENT_LAYER_THRESHOLD = 500
+#: above this many events, the event data is shipped gzip-compressed (the browser inflates it)
+COMPRESS_ABOVE = 2000
+#: above this many places, "other places" are not drawn one marker each
+PLACE_MARKER_LIMIT = 2000
+#: credit for the offline basemap, shown in the map's attribution
+BASEMAP_CREDIT = 'Basemap: <a href="https://www.naturalearthdata.com/">Natural Earth</a>'
 
 _ASSETS = Path(__file__).resolve().parent / "assets"
 _LEG_DASH = {"planned": "9 7", "cancelled": "2 7"}
@@ -121,28 +132,111 @@ def _countries_data(codes: set[str] | None, shift: bool) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _legend_html(actors: list[tuple[str, str]], has_events: bool, has_places: bool) -> str:
-    rows = ["<h5>Status</h5>"]
-    for status, color in c.STATUS_COLORS.items():
-        mark = " &#x2715;" if status == "cancelled" else ""
-        rows.append(f'<div class="row"><span class="dot" style="background:{color}"></span>{status}{mark}</div>')
-    if actors:
-        rows.append("<h5>Routes</h5>")
-        rows.append('<div class="row"><span class="line"></span>travelled</div>')
-        rows.append('<div class="row"><span class="line dashed"></span>planned</div>')
-        for name, color in actors:
-            rows.append(
-                f'<div class="row"><span class="line" style="border-top-color:{color}"></span>{c.esc(name)}</div>'
-            )
-    if has_events or has_places:
-        rows.append("<h5>Markers</h5>")
-    if has_events:
-        rows.append('<div class="row"><span class="dot" style="background:#c62828;width:10px;height:10px">'
-                    "</span>event (colour = status)</div>")
-    if has_places:
-        rows.append('<div class="row"><span class="dot" style="background:#555;width:8px;height:8px">'
-                    "</span>other place mentioned</div>")
-    return "".join(rows)
+_SHAPES = {
+    "circle": '<circle cx="7" cy="7" r="5"/>',
+    "square": '<rect x="2.5" y="2.5" width="9" height="9"/>',
+    "triangle": '<path d="M7 1.5L12.5 12H1.5Z"/>',
+    "down": '<path d="M7 12.5L12.5 2H1.5Z"/>',
+    "diamond": '<path d="M7 1L13 7L7 13L1 7Z"/>',
+}
+
+
+def _swatch(shape: str, color: str, fill: str | None = None, dash: str | None = None) -> str:
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<svg class="swatch" width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">'
+            f'<g fill="{fill or color}" stroke="{color if fill else "#fff"}" stroke-width="1.5"{d}>'
+            f"{_SHAPES[shape]}</g></svg>")
+
+
+class _Controls(MacroElement):
+    """The one set of geomap controls of a map, whatever the number of ``build_map(m=...)`` calls.
+
+    Every call adds what it drew (actors and their colours, event types, stops for the
+    timeline, dates, bounds); the controls are written once, when the page is rendered: title,
+    legend, full screen, attribution, timeline with playback and story mode, label placement and
+    the first view.
+    """
+
+    def __init__(self, fullscreen: bool, fit: bool) -> None:
+        super().__init__()
+        self._name = "GeomapControls"
+        self.fullscreen = fullscreen
+        self.fit = fit
+        self.title: str | None = None
+        self.actors: dict[str, str] = {}
+        self.kinds: dict[str, None] = {}
+        self.dates: set[str] = set()
+        self.steps: list[dict[str, Any]] = []
+        self.bounds: list[tuple[float, float]] = []
+        self.has_places = False
+        self.has_legs = False
+        self.has_events = False
+
+    def actor_color(self, actor: str) -> str:
+        """The actor's colour: the same in every call, the next unused one for a new actor."""
+        if actor not in self.actors:
+            self.actors[actor] = c.actor_color(len(self.actors))
+        return self.actors[actor]
+
+    def legend_html(self) -> str:
+        rows: list[str] = []
+        if self.steps:
+            rows.append("<h5>Stops</h5>")
+            for status, color in c.STATUS_COLORS.items():
+                mark = " &#x2715;" if status == "cancelled" else ""
+                rows.append(f'<div class="row"><span class="dot" style="background:{color}"></span>{status}{mark}</div>')
+        if self.actors:
+            rows.append("<h5>Routes</h5>")
+            if self.has_legs:
+                rows.append('<div class="row"><span class="line"></span>travelled</div>')
+                rows.append('<div class="row"><span class="line dashed"></span>planned</div>')
+            for name, color in self.actors.items():
+                rows.append(
+                    f'<div class="row"><span class="line" style="border-top-color:{color}"></span>{c.esc(name)}</div>'
+                )
+        if self.kinds:
+            rows.append("<h5>Events</h5>")
+            for kind in self.kinds:
+                shape, color = c.EVENT_STYLES[kind]
+                rows.append(f'<div class="row">{_swatch(shape, color)}{c.esc(kind)}</div>')
+            rows.append(f'<div class="row">{_swatch("circle", "#555", "#fff", "2 1.5")}planned (hollow)</div>')
+            rows.append(f'<div class="row">{_swatch("circle", "#8a8a8a", "#d9d9d9", "1.5 1.5")}cancelled (faded)</div>')
+        if self.has_places:
+            rows.append('<h5>Places</h5><div class="row"><span class="dot" style="background:#555;width:8px;height:8px">'
+                        "</span>other place mentioned</div>")
+        return "".join(rows)
+
+    def config(self) -> dict[str, Any]:
+        steps = sorted(self.steps, key=lambda s: (s["cut"] or "", s["_order"]))
+        cfg: dict[str, Any] = {
+            "title": c.esc(self.title) if self.title else None,
+            "legend": self.legend_html() or None,
+            "fullscreen": self.fullscreen,
+            "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps],
+            "dates": sorted(self.dates),
+            "labels": bool(self.steps),
+            "fit": None,
+        }
+        if self.fit and self.bounds:
+            lats = [b[0] for b in self.bounds]
+            lons = [b[1] for b in self.bounds]
+            south, north, west, east = min(lats), max(lats), min(lons), max(lons)
+            pad = 1.0 if (north - south) < 2 and (east - west) < 2 else 0.0
+            cfg["fit"] = [[south - pad, west - pad], [north + pad, east + pad]]
+        return cfg
+
+    def render(self, **kwargs: Any) -> None:
+        code = f"geomap.controls({self._parent.get_name()}, {c.to_js(self.config())});"
+        self.get_root().script.add_child(_Raw(code), name=self.get_name())
+
+
+def _controls(m: folium.Map, created: bool) -> _Controls:
+    ctl = getattr(m, "_geomap_controls", None)
+    if ctl is None:
+        ctl = _Controls(fullscreen=created, fit=created)
+        m._geomap_controls = ctl  # noqa: SLF001 - one set of controls per map
+        m.add_child(ctl)
+    return ctl
 
 
 def _stop_icon(row: dict[str, Any], actor_color: str) -> folium.DivIcon:
@@ -164,24 +258,25 @@ def _arrow_icon(angle: float, color: str) -> folium.DivIcon:
 
 
 def _add_actor_layers(
-    m: folium.Map, stops: list[dict], legs: gpd.GeoDataFrame | None, shift: bool, bounds: list
-) -> list[tuple[str, str]]:
+    m: folium.Map, ctl: _Controls, stops: list[dict], legs: gpd.GeoDataFrame | None, shift: bool, bounds: list
+) -> None:
     leg_rows = _records(legs)
     actors: list[str] = []
     for row in [*stops, *leg_rows]:
         a = "" if c.is_empty(row.get("actor")) else str(row["actor"])
         if a not in actors:
             actors.append(a)
-    colors = []
-    for i, actor in enumerate(actors):
-        color = c.actor_color(i)
-        colors.append((actor or "(unknown actor)", color))
+    for actor in actors:
+        label = actor or "(unknown actor)"
+        color = ctl.actor_color(label)
         # Leaflet's layer control shows names as HTML: escape them
-        group = folium.FeatureGroup(name=c.esc(actor or "(unknown actor)"), show=True)
+        group = folium.FeatureGroup(name=c.esc(label), show=True)
+        leg_layers: dict[int, list[str]] = {}
         for leg in (r for r in leg_rows if str(r.get("actor") or "") == actor):
             parts = c.line_parts(leg.get("_geom"), shift)
             if not parts:
                 continue
+            ctl.has_legs = True
             status = _status(leg.get("status"))
             latlngs = [[[y, x] for x, y in p] for p in parts]
             line = folium.PolyLine(
@@ -195,13 +290,22 @@ def _add_actor_layers(
                    f"{km_txt} · {c.esc(status)}")
             _bind(line, "Tooltip", tip, sticky=True)
             group.add_child(line)
+            names = [line.get_name()]
             for p in parts:
                 bounds.extend((y, x) for x, y in p)
             mid = c.leg_midpoint(parts)
             if mid is not None:
                 (mx, my), angle = mid
-                group.add_child(folium.Marker([my, mx], icon=_arrow_icon(angle, color), interactive=False))
-        for row in sorted((r for r in stops if str(r.get("actor") or "") == actor), key=lambda r: r.get("seq") or 0):
+                arrow = folium.Marker([my, mx], icon=_arrow_icon(angle, color), interactive=False)
+                group.add_child(arrow)
+                names.append(arrow.get_name())
+            try:  # leg n leads to stop n + 1 and is drawn with it during playback
+                leg_layers.setdefault(int(leg.get("seq")) + 1, []).extend(names)
+            except (TypeError, ValueError):
+                pass
+        rows = sorted((r for r in stops if str(r.get("actor") or "") == actor), key=lambda r: r.get("seq") or 0)
+        last_date = None
+        for row in rows:
             xy = _xy(row, shift)
             if xy is None:
                 continue
@@ -210,48 +314,168 @@ def _add_actor_layers(
             _bind(marker, "Popup", c.stop_popup(row), maxWidth=340)
             _bind(marker, "Tooltip", c.stop_tooltip(row), direction="top", offset=[0, -12])
             group.add_child(marker)
-        m.add_child(group)
-    return colors
-
-
-def _add_events(m: folium.Map, events: list[dict], shift: bool, bounds: list) -> folium.FeatureGroup | None:
-    rows = [(r, _xy(r, shift)) for r in events]
-    rows = [(r, xy) for r, xy in rows if xy is not None]
-    if not rows:
-        return None
-    group = folium.FeatureGroup(name="Events", show=True)
-    bounds.extend((xy[1], xy[0]) for _, xy in rows)
-    if len(rows) > EVENT_LAYER_THRESHOLD:
-        feats = []
-        for r, (x, y) in rows:
-            props = {k: v for k, v in c.event_fields(r).items() if v}
-            props["s"] = _status(r.get("status"))
-            feats.append({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(x, 5), round(y, 5)]},
-                "properties": props,
+            date = None if c.is_empty(row.get("date")) else c.esc(row.get("date"))
+            last_date = date or last_date
+            try:
+                seq = int(row.get("seq"))
+            except (TypeError, ValueError):
+                seq = 0
+            ctl.steps.append({
+                "g": group.get_name(), "m": marker.get_name(), "l": leg_layers.get(seq, []),
+                "d": date, "cut": last_date, "ll": [round(xy[1], 5), round(xy[0], 5)],
+                "h": c.stop_popup(row), "t": f"{c.esc(row.get('seq'))}. {c.esc(row.get('place'))}",
+                "_order": (len(ctl.steps), seq),
             })
-        data = {"type": "FeatureCollection", "features": feats}
-        group.add_child(_Script(
-            f"geomap.eventsLayer({group.get_name()}, {c.to_js(data)}, {c.to_js(c.STATUS_COLORS)});"
-        ))
-    else:
-        for r, (x, y) in rows:
-            status = _status(r.get("status"))
-            marker = folium.CircleMarker(
-                [y, x], radius=7, color="#ffffff", weight=1.5, fill=True,
-                fill_color=c.STATUS_COLORS[status], fill_opacity=0.9,
-            )
-            if not c.is_empty(r.get("date")):  # read by the date slider
-                marker.add_child(_Script(f"{marker.get_name()}.options.geomapDate = {c.to_js(str(r['date']))};"))
-            _bind(marker, "Popup", c.event_popup(r), maxWidth=340)
-            _bind(marker, "Tooltip", c.event_tooltip(r), direction="top")
-            group.add_child(marker)
-    m.add_child(group)
-    return group
+        m.add_child(group)
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _text(value: Any) -> str:
+    """A cell as display text: lists (actors, targets) joined, numbers without a trailing .0."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ", ".join(str(v) for v in value)
+    if c.is_empty(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class _Strings:
+    """One table of escaped strings shared by every field (repeated values are stored once)."""
+
+    def __init__(self) -> None:
+        self.table: list[str] = [""]
+        self._index: dict[str, int] = {"": 0}
+
+    def add(self, text: str) -> int:
+        i = self._index.get(text)
+        if i is None:
+            i = self._index[text] = len(self.table)
+            self.table.append(text)
+        return i
+
+    def codes(self, values: pd.Series, *, escape: bool = True) -> list[int]:
+        """Codes of a column: text conversion and escaping happen once per distinct value."""
+        raw = [_text(v) for v in values]
+        uniques = {v: self.add(c.esc(v) if escape else v) for v in dict.fromkeys(raw)}
+        return [uniques[v] for v in raw]
+
+
+def _event_payload(events: gpd.GeoDataFrame, shift: bool) -> tuple[dict[str, Any], list[str], np.ndarray] | None:
+    """The events as compact columns: coordinates as integers, every text field as codes into one table.
+
+    Returns the payload, the event kinds present (in order of first appearance) and the
+    (lon, lat) array of the drawn events.
+    """
+    if events is None or len(events) == 0:
+        return None
+    df = events
+    geom = df.geometry.values if isinstance(df, gpd.GeoDataFrame) else None
+    n = len(df)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if geom is not None:
+        is_point = np.asarray(shapely.get_type_id(geom) == 0) & ~np.asarray(shapely.is_missing(geom))
+        x[is_point] = shapely.get_x(geom[is_point])
+        y[is_point] = shapely.get_y(geom[is_point])
+    miss = np.isnan(x) | np.isnan(y)
+    if miss.any() and "lat" in df.columns and "lon" in df.columns:
+        x[miss] = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)[miss]
+        y[miss] = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float)[miss]
+    keep = ~(np.isnan(x) | np.isnan(y))
+    if not keep.any():
+        return None
+    df = pd.DataFrame(df.drop(columns=df.geometry.name) if geom is not None else df)[keep]
+    x, y = x[keep], y[keep]
+    if shift:
+        x = np.where(x < 0, x + 360, x)
+
+    kinds_col = [c.event_kind(t, a) for t, a in zip(_column(df, "event_type"), _column(df, "action"))]
+    kinds = list(dict.fromkeys(kinds_col))
+    kind_code = {k: i for i, k in enumerate(kinds)}
+    status_code = {s: i for i, s in enumerate(c.STATUS_COLORS)}
+    statuses = [status_code.get(_text(v), 0) for v in _column(df, "status")]
+    dates_raw = [_text(v) for v in _column(df, "date")]
+    date_table = sorted({c.esc(d) for d in dates_raw if d})
+    date_code = {d: i for i, d in enumerate(date_table)}
+    dates = [date_code[c.esc(d)] if d else -1 for d in dates_raw]
+
+    strings = _Strings()
+    quotes: list[int] = []
+    cache: dict[tuple, int] = {}
+    starts = _column(df, "sentence_start")
+    for sentence, place, s0, a, b in zip(_column(df, "sentence"), _column(df, "place"), starts,
+                                         _column(df, "place_start"), _column(df, "place_end")):
+        key = (sentence, place, s0, a, b)
+        code = cache.get(key)
+        if code is None:
+            offsets = c._event_offsets({"sentence": sentence, "sentence_start": s0, "place_start": a, "place_end": b})  # noqa: SLF001
+            code = cache[key] = strings.add(c.highlight(sentence, place, *offsets))
+        quotes.append(code)
+    fields = {
+        "pl": strings.codes(_column(df, "place")),
+        "a": strings.codes(_column(df, "actors")),
+        "tg": strings.codes(_column(df, "targets")),
+        "ac": strings.codes(_column(df, "action")),
+        "f": strings.codes(_column(df, "fatalities")),
+        "i": strings.codes(_column(df, "injured")),
+        "q": quotes,
+    }
+    payload = {
+        "n": int(len(x)),
+        "x": np.round(x * 1e5).astype(np.int64).tolist(),
+        "y": np.round(y * 1e5).astype(np.int64).tolist(),
+        "k": [kind_code[k] for k in kinds_col],
+        "s": statuses,
+        "d": dates,
+        "f": fields,
+        "S": strings.table,
+        "D": date_table,
+        "K": kinds,
+    }
+    return payload, kinds, np.column_stack([x, y])
+
+
+def _encode(payload: dict[str, Any]) -> str:
+    """JavaScript for the payload: JSON for small maps, gzip in base64 above COMPRESS_ABOVE events."""
+    if payload["n"] <= COMPRESS_ABOVE:
+        return c.to_js(payload)
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return '{"z":"' + base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii") + '"}'
+
+
+def _add_events(m: folium.Map, ctl: _Controls, events: gpd.GeoDataFrame | None, shift: bool, bounds: list) -> None:
+    got = _event_payload(events, shift)
+    if got is None:
+        return
+    payload, kinds, xy = got
+    ctl.dates.update(payload["D"])
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    bounds.extend([(float(lo[1]), float(lo[0])), (float(hi[1]), float(hi[0]))])
+    groups = {}
+    for kind in kinds:
+        ctl.kinds.setdefault(kind, None)
+        group = folium.FeatureGroup(name=c.esc(f"Events: {kind}"), show=True)
+        m.add_child(group)
+        groups[kind] = group.get_name()
+    ctl.has_events = True
+    styles = {k: c.EVENT_STYLES[k] for k in kinds}
+    code = (f"geomap.events({m.get_name()}, {{{', '.join(f'{c.to_js(k)}: {g}' for k, g in groups.items())}}}, "
+            f"{_encode(payload)}, {c.to_js(styles)}, {c.to_js(c.STATUS_COLORS)});")
+    m.add_child(_Script(code))
 
 
 def _add_places(m: folium.Map, places: list[dict], taken: set, shift: bool, bounds: list) -> bool:
+    if len(places) > PLACE_MARKER_LIMIT:  # a corpus: its places are the events' and stops' places
+        return False
     seen: dict[tuple, dict] = {}
     for r in places:
         if str(r.get("kind") or "") in ("country", "demonym"):
@@ -301,6 +525,7 @@ def _add_basemap(m: folium.Map, shift: bool) -> None:
         f"{m.get_name()}.getContainer().classList.add('geomap-offline');"
         f"geomap.polygons({m.get_name()}, {m.get_name()}, {c.to_js(_countries_data(None, shift))},"
         f" {c.to_js(style)}, false, 'geomapBase', 150);"
+        f"geomap.credit({m.get_name()}, {c.to_js(BASEMAP_CREDIT)});"
     ))
     m._geomap_basemap = True  # noqa: SLF001 - read by save_map(offline=True)
 
@@ -320,14 +545,15 @@ def _all_lons(frames: list[gpd.GeoDataFrame | None]) -> list[float]:
     for f in frames:
         if f is None or len(f) == 0:
             continue
-        b = f.geometry.dropna()
-        b = b[~b.is_empty]
+        b = f.geometry.values
+        b = b[~(shapely.is_missing(b) | shapely.is_empty(b))]
         if len(b):
-            import shapely
-
-            coords = shapely.get_coordinates(b.values)
-            lons.extend(float(x) for x in coords[:, 0][:: max(1, len(coords) // 2000)])
+            coords = shapely.get_coordinates(b)
+            lons.extend(coords[:, 0][:: max(1, len(coords) // 2000)].tolist())
     return lons
+
+
+_DEFAULT_TILES = "OpenStreetMap"
 
 
 def build_map(
@@ -339,6 +565,8 @@ def build_map(
     m: folium.Map | None = None,
     offline: bool = False,
     title: str | None = None,
+    tiles: str | TileLayer | None = _DEFAULT_TILES,
+    attr: str | None = None,
 ) -> folium.Map:
     """Draw the frames on a ``folium.Map`` and return it.
 
@@ -347,19 +575,26 @@ def build_map(
     places, events, stops, legs
         Frames with the columns of :mod:`geomap.frames`; any may be ``None`` or empty.
     m
-        An existing map to add the layers to (it is returned); by default a new map.
+        An existing map to add the layers to (it is returned); by default a new map. However
+        many calls add to one map, it keeps one legend, one layer control and one timeline, and
+        an actor keeps its colour.
     offline
-        Draw the shipped country polygons instead of OpenStreetMap tiles, so the page needs
-        no network (save it with ``save_map(m, path, offline=True)``).
+        Draw the shipped country polygons instead of tiles, so the page needs no network
+        (save it with ``save_map(m, path, offline=True)``).
     title
         Shown at the top of the map (escaped).
+    tiles, attr
+        The basemap tiles, as for ``folium.Map`` (a name, a URL template with its ``attr``
+        credit, a ``folium.TileLayer``, or ``None``). With ``m=``, other tiles are added to it as
+        a layer. Offline maps draw no tiles.
 
     Returns
     -------
     folium.Map
-        Layers: one per actor (numbered stops, route, arrows), "Events", "Other places
-        mentioned", "Countries mentioned"; a legend, a layer control, a full-screen button and,
-        when events have dates, a date slider.
+        Layers: one per actor (numbered stops, route, arrows), one per event type
+        ("Events: protest", ...), "Other places mentioned", "Countries mentioned"; a legend, a
+        layer control, a full-screen button, a timeline that plays stops, legs and events in
+        time order, and a story mode that steps through the stops.
 
     Examples
     --------
@@ -372,46 +607,45 @@ def build_map(
     >>> "Putin, Lukashenko" in html and "tile.openstreetmap" not in html
     True
     """
+    if offline and tiles is not None and tiles is not _DEFAULT_TILES:
+        raise ConfigError("offline maps draw the shipped basemap and no tiles: leave tiles= out or pass None")
     shift = c.wants_shift(_all_lons([events, stops, legs]))
     created = m is None
     if m is None:
+        layer = None if offline else tiles
         m = folium.Map(
-            location=[30, 20], zoom_start=2, tiles=None if offline else "OpenStreetMap",
-            control_scale=True, world_copy_jump=False,
+            location=[30, 20], zoom_start=2, tiles=layer, attr=attr, control_scale=True, world_copy_jump=False,
         )
+    elif tiles is not None and tiles is not _DEFAULT_TILES and not offline:
+        (tiles if isinstance(tiles, TileLayer) else TileLayer(tiles, attr=attr)).add_to(m)
     m.add_child(_Assets())
     if offline and not getattr(m, "_geomap_basemap", False):
         _add_basemap(m, shift)
+    ctl = _controls(m, created)
+    if title:
+        ctl.title = title
 
-    place_rows, event_rows, stop_rows = _records(places), _records(events), _records(stops)
+    place_rows, stop_rows = _records(places), _records(stops)
     bounds: list[tuple[float, float]] = []
     _add_countries(m, place_rows, shift)
-    taken = {_key(xy) for r in [*event_rows, *stop_rows] if (xy := _xy(r, shift)) is not None}
-    has_places = _add_places(m, place_rows, taken, shift, bounds)
-    events_group = _add_events(m, event_rows, shift, bounds)
-    actor_colors = _add_actor_layers(m, stop_rows, legs, shift, bounds)
+    taken = {_key(xy) for r in stop_rows if (xy := _xy(r, shift)) is not None}
+    if events is not None and len(events):
+        taken |= {_key(xy) for xy in _points_xy(events, shift)}
+    ctl.has_places |= _add_places(m, place_rows, taken, shift, bounds)
+    _add_events(m, ctl, events, shift, bounds)
+    _add_actor_layers(m, ctl, stop_rows, legs, shift, bounds)
+    ctl.bounds.extend(bounds)
 
-    name = m.get_name()
-    if title:
-        m.add_child(_Script(f"geomap.title({name}, {c.to_js(c.esc(title))});"))
-    if actor_colors or events_group is not None or has_places:
-        legend = _legend_html(actor_colors, events_group is not None, has_places)
-        m.add_child(_Script(f"geomap.legend({name}, {c.to_js(legend)});"))
-    if created:
-        m.add_child(_Script(f"geomap.fullscreen({name});"))
-    dates = sorted({str(r["date"]) for r in event_rows if not c.is_empty(r.get("date"))})
-    if events_group is not None and dates:
-        m.add_child(_Script(f"geomap.slider({name}, [{events_group.get_name()}], {c.to_js(dates)});"))
-    if stop_rows:
-        m.add_child(_Script(f"geomap.declutter({name});"))
+    m._children.move_to_end(ctl.get_name())  # noqa: SLF001 - the controls come after every layer
     if not _layer_control_last(m):
         m.add_child(folium.LayerControl(collapsed=False))
-    if created and bounds:
-        lats = [b[0] for b in bounds]
-        lons = [b[1] for b in bounds]
-        south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-        pad = 1.0 if (north - south) < 2 and (east - west) < 2 else 0.0
-        # stop labels stand to the right of their markers: leave room for them on that side
-        m.fit_bounds([[south - pad, west - pad], [north + pad, east + pad]], padding_top_left=(40, 60),
-                     padding_bottom_right=(200, 40), max_zoom=9)
     return m
+
+
+def _points_xy(frame: gpd.GeoDataFrame, shift: bool) -> list[tuple[float, float]]:
+    g = frame.geometry.values
+    ok = np.asarray(shapely.get_type_id(g) == 0)
+    xs, ys = shapely.get_x(g[ok]), shapely.get_y(g[ok])
+    if shift:
+        xs = np.where(xs < 0, xs + 360, xs)
+    return list(zip(xs.tolist(), ys.tolist()))

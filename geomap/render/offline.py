@@ -63,6 +63,20 @@ def _leaflet_css() -> str:
     return "<style>" + _CSS_URL.sub(data_uri, css) + "</style>"
 
 
+def _default_icon() -> str:
+    """Leaflet's default marker icon from ``data:`` URIs (it otherwise looks for images beside its CSS)."""
+    base = _xstatic_dir("leaflet") / "images"
+    urls = {}
+    for key, name in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                      ("shadowUrl", "marker-shadow.png")):
+        f = base / name
+        if f.is_file():
+            urls[key] = f"data:image/png;base64,{base64.b64encode(f.read_bytes()).decode('ascii')}"
+    if not urls:
+        return ""
+    return _script(f"L.Icon.Default.imagePath = '';L.Icon.Default.mergeOptions({c.to_js(urls)});")
+
+
 def _uses_jquery(html: str) -> bool:
     return bool(re.search(r"(?<![\w.])\$\(|jQuery", _SCRIPT_SRC.sub("", html)))
 
@@ -82,7 +96,7 @@ def inline_resources(html: str) -> str:
         if not re.match(r"(?:https?:)?//", url):
             return m.group(0) if not url.startswith("file:") else ""
         if re.fullmatch(r"leaflet(?:-src)?\.js", name):
-            return _script((_xstatic_dir("leaflet") / "leaflet.js").read_text(encoding="utf-8"))
+            return _script((_xstatic_dir("leaflet") / "leaflet.js").read_text(encoding="utf-8")) + _default_icon()
         if name.startswith("jquery"):
             if not needs_jquery:
                 return ""

@@ -1,4 +1,5 @@
-/* geomap map helpers: title, legend, fullscreen, date slider, stop declutter, bulk event layer.
+/* geomap map helpers: one set of controls per map (title, legend, full screen, credit, timeline with
+   playback and story mode, label placement, first view), the canvas event layers and polygons.
    Every HTML string handed to these functions was escaped in Python before it got here. */
 (function () {
   "use strict";
@@ -28,6 +29,11 @@
 
   function legend(map, html) { return control(map, "bottomright", "geomap-legend", html); }
 
+  function credit(map, html) {
+    if (map.attributionControl) { map.attributionControl.addAttribution(html); return; }
+    L.control.attribution({ prefix: false }).addAttribution(html).addTo(map);
+  }
+
   function fullscreen(map) {
     var C = L.Control.extend({
       options: { position: "topleft" },
@@ -50,56 +56,319 @@
     return new C().addTo(map);
   }
 
-  function leafDate(layer) {
-    if (layer.feature && layer.feature.properties) { return layer.feature.properties.d || null; }
-    return (layer.options && layer.options.geomapDate) || null;
+  /* ---- events: compact columns drawn on a canvas, one layer per event type ------------------ */
+
+  function inflate(payload) {
+    if (!payload.z) { return Promise.resolve(payload); }
+    var bin = atob(payload.z), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
   }
 
-  function slider(map, groups, dates) {
-    var leaves = null;
-    function collect() {
-      leaves = [];
-      function walk(layer, parent) {
-        if (!layer.feature && typeof layer.eachLayer === "function") {
-          layer.eachLayer(function (child) { walk(child, layer); });
-          return;
-        }
-        var d = leafDate(layer);
-        if (d && parent) { leaves.push([layer, parent, d]); }
+  function row(k, v) { return v ? "<tr><th>" + k + "</th><td>" + v + "</td></tr>" : ""; }
+
+  /* The popup of event i (the same layout as geomap.render._common.event_popup). */
+  function eventPopup(data, i) {
+    var S = data.S, f = data.f, get = function (k) { return S[f[k][i]]; };
+    var st = ["occurred", "planned", "cancelled"][data.s[i]];
+    var d = data.d[i] >= 0 ? data.D[data.d[i]] : "";
+    var head = [get("a"), get("ac")].filter(Boolean).join(" ") || "Event";
+    var t = row("Type", data.K[data.k[i]]) + row("Place", get("pl")) + row("Actors", get("a")) +
+      row("Targets", get("tg")) + row("Action", get("ac")) + row("Date", d) + row("Killed", get("f")) +
+      row("Injured", get("i")) + row("Status", '<span class="geomap-status geomap-' + st + '">' + st + "</span>");
+    var q = get("q");
+    return '<div class="geomap-popup"><h4>' + head + "</h4>" + '<table class="geomap-table">' + t + "</table>" +
+      (q ? '<blockquote class="geomap-evidence">' + q + "</blockquote>" : "") + "</div>";
+  }
+  function eventTooltip(data, i) {
+    var S = data.S, f = data.f;
+    var d = data.d[i] >= 0 ? data.D[data.d[i]] : "";
+    var bits = [data.K[data.k[i]], S[f.a[i]], S[f.ac[i]], d, ["occurred", "planned", "cancelled"][data.s[i]]];
+    return "<b>" + (S[f.pl[i]] || "") + "</b><br>" + bits.filter(Boolean).join(" \u00b7 ");
+  }
+
+  function shapePath(ctx, shape, x, y, r) {
+    if (shape === "square") { ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7); return; }
+    if (shape === "triangle") { ctx.moveTo(x, y - r * 1.1); ctx.lineTo(x + r, y + r * 0.8); ctx.lineTo(x - r, y + r * 0.8); ctx.closePath(); return; }
+    if (shape === "down") { ctx.moveTo(x, y + r * 1.1); ctx.lineTo(x + r, y - r * 0.8); ctx.lineTo(x - r, y - r * 0.8); ctx.closePath(); return; }
+    if (shape === "diamond") { ctx.moveTo(x, y - r * 1.15); ctx.lineTo(x + r * 1.15, y); ctx.lineTo(x, y + r * 1.15); ctx.lineTo(x - r * 1.15, y); ctx.closePath(); return; }
+    ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
+  }
+
+  var EventCanvas = L.Layer.extend({
+    initialize: function (kind, style) {
+      this._kind = kind; this._shape = style[0]; this._color = style[1];
+      this._idx = null; this._cut = null; this._vis = new Float32Array(0); this._nvis = 0;
+    },
+    setData: function (data, idx, mx, my) {
+      this._data = data; this._idx = idx; this._mx = mx; this._my = my;
+      this._allowed = allowedDates(data.D, this._cut);
+      if (this._map) { this._redraw(); }
+    },
+    /* Show only events up to the date ``cut`` (all of them for null). */
+    setCut: function (cut) {
+      this._cut = cut;
+      if (!this._data) { return; }
+      this._allowed = allowedDates(this._data.D, cut);
+      if (this._map) { this._redraw(); }
+    },
+    onAdd: function (map) {
+      if (!map.getPane("geomapEvents")) { map.createPane("geomapEvents").style.zIndex = 450; }
+      this._canvas = L.DomUtil.create("canvas", "geomap-events-canvas");
+      this._canvas.setAttribute("data-kind", this._kind);
+      map.getPane("geomapEvents").appendChild(this._canvas);
+      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      map.on("zoomstart", this._hide, this);
+      map.on("click", this._click, this);
+      map.on("mousemove", this._move, this);
+      this._redraw();
+    },
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      map.off("zoomstart", this._hide, this);
+      map.off("click", this._click, this);
+      map.off("mousemove", this._move, this);
+      if (this._tip) { map.removeLayer(this._tip); this._tip = null; }
+    },
+    _hide: function () { if (this._canvas) { this._canvas.style.visibility = "hidden"; } },
+    _redraw: function () {
+      var map = this._map;
+      if (!map || !this._idx) { return; }
+      var size = map.getSize(), ratio = window.devicePixelRatio || 1, cv = this._canvas;
+      cv.width = size.x * ratio; cv.height = size.y * ratio;
+      cv.style.width = size.x + "px"; cv.style.height = size.y + "px";
+      var topLeft = map.containerPointToLayerPoint([0, 0]);
+      L.DomUtil.setPosition(cv, topLeft);
+      cv.style.visibility = "";
+      var ctx = cv.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var origin = map.getPixelOrigin(), scale = 256 * Math.pow(2, map.getZoom());
+      var ox = origin.x + topLeft.x, oy = origin.y + topLeft.y;
+      var idx = this._idx, n = idx.length, data = this._data, allowed = this._allowed;
+      var w = size.x, h = size.y, cols = Math.ceil(w / 2) + 1;
+      var seen = new Uint8Array(cols * (Math.ceil(h / 2) + 1));
+      if (this._vis.length < n * 3) { this._vis = new Float32Array(n * 3); }
+      var vis = this._vis, nv = 0, buckets = [[], [], []];
+      for (var j = 0; j < n; j++) {
+        var i = idx[j];
+        if (allowed && data.d[i] >= 0 && !allowed[data.d[i]]) { continue; }
+        var px = this._mx[i] * scale - ox, py = this._my[i] * scale - oy;
+        if (px < -10 || py < -10 || px > w + 10 || py > h + 10) { continue; }
+        vis[nv * 3] = px; vis[nv * 3 + 1] = py; vis[nv * 3 + 2] = i; nv++;
+        var cell = px < 0 || py < 0 || px > w || py > h ? -1 : (py >> 1) * cols + (px >> 1);
+        if (cell >= 0) { if (seen[cell]) { continue; } seen[cell] = 1; }
+        buckets[data.s[i]].push(px, py);
       }
-      groups.forEach(function (g) { walk(g, null); });
+      this._nvis = nv;
+      var r = nv > 20000 ? 3 : (nv > 2000 ? 4 : (nv > 300 ? 5.5 : 7));
+      this._r = r;
+      var color = this._color, shape = this._shape;
+      var looks = [
+        { fill: color, stroke: "#ffffff", width: 1.2, dash: [], alpha: 0.92 },
+        { fill: "#ffffff", stroke: color, width: 2, dash: [3, 2], alpha: 0.95 },
+        { fill: color, stroke: "#8a8a8a", width: 1.2, dash: [2, 2], alpha: 0.35 }
+      ];
+      for (var b = 0; b < 3; b++) {
+        var pts = buckets[b];
+        if (!pts.length) { continue; }
+        var look = looks[b];
+        ctx.beginPath();
+        for (var p = 0; p < pts.length; p += 2) { shapePath(ctx, shape, pts[p], pts[p + 1], r); }
+        ctx.globalAlpha = look.alpha; ctx.fillStyle = look.fill; ctx.fill();
+        ctx.globalAlpha = 1; ctx.setLineDash(look.dash); ctx.lineWidth = r > 3 ? look.width : 0.6;
+        ctx.strokeStyle = look.stroke; ctx.stroke();
+      }
+      ctx.setLineDash([]);
+    },
+    _hit: function (cp) {
+      var vis = this._vis, best = -1, bd = (this._r + 3) * (this._r + 3);
+      for (var j = this._nvis - 1; j >= 0; j--) {
+        var dx = vis[j * 3] - cp.x, dy = vis[j * 3 + 1] - cp.y, d = dx * dx + dy * dy;
+        if (d <= bd) { bd = d; best = vis[j * 3 + 2]; }
+      }
+      return best;
+    },
+    _latlng: function (i) { return L.latLng(this._data.y[i] / 1e5, this._data.x[i] / 1e5); },
+    _click: function (e) {
+      var i = this._hit(e.containerPoint);
+      if (i < 0) { return; }
+      L.popup({ maxWidth: 340 }).setLatLng(this._latlng(i)).setContent(eventPopup(this._data, i)).openOn(this._map);
+    },
+    _move: function (e) {
+      var i = this._hit(e.containerPoint), map = this._map;
+      if (i < 0) {
+        if (this._tip) { map.removeLayer(this._tip); this._tip = null; map.getContainer().style.cursor = ""; }
+        return;
+      }
+      if (!this._tip) { this._tip = L.tooltip({ direction: "top", offset: [0, -6] }); }
+      this._tip.setLatLng(this._latlng(i)).setContent(eventTooltip(this._data, i));
+      if (!map.hasLayer(this._tip)) { this._tip.addTo(map); }
+      map.getContainer().style.cursor = "pointer";
+    },
+    /* Open the popup of the first drawn event (for keyboard users and tests). */
+    openFirst: function () {
+      if (this._nvis) { var i = this._vis[2]; this._click({ containerPoint: L.point(this._vis[0], this._vis[1]) }); return i; }
+      return -1;
     }
-    var last = dates.length - 1;
-    var html = '<label>Events up to <span class="when"></span></label><br>' +
-      '<input type="range" min="0" max="' + last + '" step="1" value="' + last + '" aria-label="Date">';
-    var c = control(map, "bottomleft", "geomap-slider", html);
-    var box = c.getContainer();
-    var input = box.querySelector("input");
-    var when = box.querySelector(".when");
-    function apply() {
-      if (leaves === null) { collect(); }
-      var cut = dates[+input.value];
-      when.textContent = cut;
-      leaves.forEach(function (x) {
-        var show = x[2] <= cut || x[2].slice(0, cut.length) === cut;
-        var has = x[1].hasLayer(x[0]);
-        if (show && !has) { x[1].addLayer(x[0]); }
-        if (!show && has) { x[1].removeLayer(x[0]); }
+  });
+
+  function events(map, groups, payload, styles) {
+    var layers = {};
+    map._geomapEvents = map._geomapEvents || [];
+    Object.keys(groups).forEach(function (kind) {
+      var layer = new EventCanvas(kind, styles[kind]);
+      layers[kind] = layer;
+      groups[kind].addLayer(layer);
+      map._geomapEvents.push(layer);
+    });
+    inflate(payload).then(function (data) {
+      var n = data.n, mx = new Float64Array(n), my = new Float64Array(n), lists = data.K.map(function () { return []; });
+      for (var i = 0; i < n; i++) {
+        var lat = Math.max(Math.min(data.y[i] / 1e5, 85.0511), -85.0511) * Math.PI / 180;
+        mx[i] = (data.x[i] / 1e5 + 180) / 360;
+        my[i] = 0.5 - Math.log(Math.tan(Math.PI / 4 + lat / 2)) / (2 * Math.PI);
+        lists[data.k[i]].push(i);
+      }
+      data.K.forEach(function (kind, k) {
+        if (layers[kind]) { layers[kind].setData(data, Int32Array.from(lists[k]), mx, my); }
       });
-    }
-    when.textContent = dates[last];
-    input.addEventListener("input", apply);
-    return c;
+      map.fire("geomap:events");
+    }).catch(function (err) { console.warn("geomap: event data could not be read", err); });
+    return layers;
   }
 
-  /* Stops that fall on (nearly) the same screen position are fanned out so each stays clickable. */
+  /* ---- timeline: playback of stops, legs and events; story mode ----------------------------- */
+
+  function allowedDates(dates, cut) {
+    if (cut === null || cut === undefined) { return null; }
+    return dates.map(function (d) { return d <= cut || d.slice(0, cut.length) === cut; });
+  }
+
+  function timeline(map, cfg) {
+    var steps = cfg.steps, dates = cfg.dates, byStops = steps.length > 0;
+    var last = (byStops ? steps.length : dates.length) - 1;
+    var k = last, timer = null, speed = 1, story = null;
+    var html = '<div class="geomap-player">' +
+      (byStops ? '<button type="button" class="geomap-prev" title="Previous stop" aria-label="Previous stop">&#9664;</button>' +
+        '<button type="button" class="geomap-play" title="Play" aria-label="Play">&#9654;</button>' +
+        '<button type="button" class="geomap-next" title="Next stop" aria-label="Next stop">&#9654;&#9654;</button>' +
+        '<select class="geomap-speed" aria-label="Speed"><option value="0.5">0.5&#215;</option>' +
+        '<option value="1" selected>1&#215;</option><option value="2">2&#215;</option><option value="4">4&#215;</option></select>' +
+        '<button type="button" class="geomap-story-btn" title="Story: one step per stop (arrow keys)">Story</button>'
+        : "") + "</div>" +
+      "<label>" + (byStops ? "Stop " : "Events up to ") + '<span class="when"></span></label><br>' +
+      '<input type="range" min="0" max="' + last + '" step="1" value="' + last + '" aria-label="' +
+      (byStops ? "Stop" : "Date") + '">';
+    var c = control(map, "bottomleft", "geomap-slider", html);
+    var box = c.getContainer(), input = box.querySelector("input"), when = box.querySelector(".when");
+    function layer(name) { return window[name]; }
+    function cutAt(i) {
+      if (!byStops) { return dates[i]; }
+      return i >= last ? null : steps[i].cut;
+    }
+    function apply(current) {
+      k = Math.max(0, Math.min(last, k));
+      input.value = k;
+      var cut = cutAt(k);
+      (map._geomapEvents || []).forEach(function (l) { l.setCut(cut); });
+      if (!byStops) { when.textContent = dates[k]; return; }
+      steps.forEach(function (s, j) {
+        var g = layer(s.g), names = [s.m].concat(s.l), show = j <= k;
+        names.forEach(function (nm) {
+          var l = layer(nm);
+          if (!l || !g) { return; }
+          if (show && !g.hasLayer(l)) { g.addLayer(l); }
+          if (!show && g.hasLayer(l)) { g.removeLayer(l); }
+        });
+        var m = layer(s.m), el = m && m.getElement && m.getElement();
+        var stop = el && el.querySelector(".geomap-stop");
+        if (stop) { stop.classList.toggle("geomap-current", !!current && j === k); }
+      });
+      var s = steps[k];
+      when.innerHTML = (k + 1) + "/" + steps.length + " &#183; " + s.t + (s.d ? " &#183; " + s.d : "");
+      if (story) { showStory(); }
+      map.fire("geomap:step", { step: k });
+    }
+    function go(i, fly) {
+      k = i; apply(true);
+      if (!byStops) { return; }
+      var ll = L.latLng(steps[k].ll[0], steps[k].ll[1]);
+      if (fly) { map.flyTo(ll, Math.min(Math.max(map.getZoom(), 5), 8), { duration: 0.8 }); }
+      else if (!map.getBounds().pad(-0.1).contains(ll)) { map.panTo(ll); }
+    }
+    function stop() {
+      if (timer) { clearInterval(timer); timer = null; }
+      var b = box.querySelector(".geomap-play");
+      if (b) { b.innerHTML = "&#9654;"; b.title = "Play"; b.classList.remove("geomap-playing"); }
+    }
+    function play() {
+      if (timer) { stop(); return; }
+      if (k >= last) { go(0, false); }
+      var b = box.querySelector(".geomap-play");
+      b.innerHTML = "&#10074;&#10074;"; b.title = "Pause"; b.classList.add("geomap-playing");
+      timer = setInterval(function () {
+        if (k >= last) { stop(); return; }
+        go(k + 1, !!story);
+      }, 1200 / speed);
+    }
+    function showStory() {
+      var s = steps[k];
+      story.getContainer().innerHTML = '<div class="geomap-story-step">Step ' + (k + 1) + " of " + steps.length +
+        '<button type="button" class="geomap-story-close" title="Close story" aria-label="Close story">&#x2715;</button></div>' +
+        s.h + '<div class="geomap-story-nav"><button type="button" class="geomap-story-prev">&#9664; Previous</button>' +
+        '<button type="button" class="geomap-story-next">Next &#9654;</button></div>' +
+        '<div class="geomap-story-hint">&#8592; &#8594; keys move between stops</div>';
+      var el = story.getContainer();
+      el.querySelector(".geomap-story-prev").onclick = function () { stop(); go(k - 1, true); };
+      el.querySelector(".geomap-story-next").onclick = function () { stop(); go(k + 1, true); };
+      el.querySelector(".geomap-story-close").onclick = function () { toggleStory(); };
+    }
+    function toggleStory() {
+      if (story) { map.removeControl(story); story = null; map.getContainer().classList.remove("geomap-story-on"); return; }
+      story = control(map, "bottomleft", "geomap-story", "");
+      map.getContainer().classList.add("geomap-story-on");
+      go(k >= last && !box.querySelector(".geomap-current") ? 0 : k, true);
+    }
+    input.addEventListener("input", function () { stop(); k = +input.value; apply(byStops); });
+    if (byStops) {
+      box.querySelector(".geomap-play").addEventListener("click", play);
+      box.querySelector(".geomap-prev").addEventListener("click", function () { stop(); go(k - 1, !!story); });
+      box.querySelector(".geomap-next").addEventListener("click", function () { stop(); go(k + 1, !!story); });
+      box.querySelector(".geomap-speed").addEventListener("change", function (e) {
+        speed = +e.target.value;
+        if (timer) { stop(); play(); }
+      });
+      box.querySelector(".geomap-story-btn").addEventListener("click", toggleStory);
+      document.addEventListener("keydown", function (e) {
+        if (!story || e.target === input || /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName)) { return; }
+        if (e.key === "ArrowRight" || e.key === "ArrowDown") { e.preventDefault(); stop(); go(k + 1, true); }
+        else if (e.key === "ArrowLeft" || e.key === "ArrowUp") { e.preventDefault(); stop(); go(k - 1, true); }
+        else if (e.key === "Escape") { toggleStory(); }
+      });
+      var s = steps[last];
+      when.innerHTML = steps.length + "/" + steps.length + " &#183; " + s.t + (s.d ? " &#183; " + s.d : "");
+    } else {
+      when.textContent = dates[last];
+    }
+    return { go: go, play: play, story: toggleStory, control: c };
+  }
+
+  /* ---- stops: markers fanned out, labels placed without overlap (or hidden) ----------------- */
+
+  var LABEL_SPOTS = ["right", "left", "top", "bottom", "topright", "bottomright", "topleft", "bottomleft"];
+
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
   function declutter(map) {
     var R = 24;
-    function run() {
-      var els = map.getContainer().querySelectorAll(".geomap-stop");
+    function fan(els) {
       var placed = [];
-      Array.prototype.forEach.call(els, function (el) { el.style.transform = ""; });
-      Array.prototype.forEach.call(els, function (el) {
+      els.forEach(function (el) { el.style.transform = ""; });
+      els.forEach(function (el) {
         var r = el.getBoundingClientRect();
         if (!r.width) { return; }
         var cx = r.left + 12, cy = r.top + 12, best = [0, 0];
@@ -122,41 +391,81 @@
         } else { el.classList.remove("geomap-moved"); }
       });
     }
-    map.on("zoomend viewreset overlayadd overlayremove", run);
-    map.whenReady(function () { setTimeout(run, 0); });
+    function run() {
+      var root = map.getContainer();
+      var els = Array.prototype.slice.call(root.querySelectorAll(".geomap-stop"));
+      fan(els);
+      var view = root.getBoundingClientRect();
+      var blocks = [];
+      els.forEach(function (el) {
+        var n = el.querySelector(".geomap-num");
+        if (n) { blocks.push(n.getBoundingClientRect()); }
+      });
+      Array.prototype.forEach.call(root.querySelectorAll(".leaflet-control, .geomap-title"), function (el) {
+        var r = el.getBoundingClientRect();
+        if (r.width) { blocks.push(r); }
+      });
+      var placed = [];
+      els.forEach(function (el) {
+        var label = el.querySelector(".geomap-label");
+        if (!label) { return; }
+        LABEL_SPOTS.forEach(function (s) { label.classList.remove("geomap-at-" + s); });
+        label.classList.remove("geomap-label-hidden");
+        var text = label.textContent, own = el.getBoundingClientRect();
+        var twin = placed.some(function (p) {
+          return p.text === text && Math.abs(p.x - own.left) < 90 && Math.abs(p.y - own.top) < 90;
+        });
+        if (twin) { label.classList.add("geomap-label-hidden"); return; }
+        for (var i = 0; i < LABEL_SPOTS.length; i++) {
+          label.classList.add("geomap-at-" + LABEL_SPOTS[i]);
+          var r = label.getBoundingClientRect();
+          var inside = r.left >= view.left && r.right <= view.right && r.top >= view.top && r.bottom <= view.bottom;
+          var free = inside && !placed.some(function (p) { return overlaps(p.rect, r); }) &&
+            !blocks.some(function (b) { return overlaps(b, r); });
+          if (free) { placed.push({ rect: r, text: text, x: own.left, y: own.top }); return; }
+          label.classList.remove("geomap-at-" + LABEL_SPOTS[i]);
+        }
+        label.classList.add("geomap-label-hidden");
+      });
+    }
+    var pending = null;
+    function later() { if (pending) { clearTimeout(pending); } pending = setTimeout(function () { pending = null; run(); }, 0); }
+    map.on("zoomend viewreset overlayadd overlayremove moveend resize geomap:step", later);
+    map.whenReady(later);
     return run;
   }
 
-  /* Popup and tooltip of a bulk event from its fields, all escaped in Python beforehand
-     (the same layout as geomap.render._common.event_popup). */
-  function row(k, v) { return v ? "<tr><th>" + k + "</th><td>" + v + "</td></tr>" : ""; }
-  function eventPopup(p) {
-    var head = [p.a, p.ac].filter(Boolean).join(" ") || "Event";
-    var st = p.s ? '<span class="geomap-status geomap-' + p.s + '">' + p.s + "</span>" : "";
-    var t = row("Place", p.pl) + row("Actors", p.a) + row("Action", p.ac) + row("Date", p.d) + row("Status", st);
-    return '<div class="geomap-popup"><h4>' + head + "</h4>" +
-      (t ? '<table class="geomap-table">' + t + "</table>" : "") +
-      (p.q ? '<blockquote class="geomap-evidence">' + p.q + "</blockquote>" : "") + "</div>";
-  }
-  function eventTooltip(p) {
-    return "<b>" + (p.pl || "") + "</b><br>" + [p.a, p.ac, p.d, p.s].filter(Boolean).join(" \u00b7 ");
+  /* The first view: the data, kept clear of the controls in the corners and of the title. */
+  function fit(map, bounds) {
+    var root = map.getContainer();
+    function size(sel) {
+      var w = 0, h = 0;
+      Array.prototype.forEach.call(root.querySelectorAll(sel + " .leaflet-control"), function (el) {
+        var r = el.getBoundingClientRect();
+        w = Math.max(w, r.width); h += r.height + 10;
+      });
+      return [w, h];
+    }
+    var tr = size(".leaflet-top.leaflet-right"), br = size(".leaflet-bottom.leaflet-right");
+    var bl = size(".leaflet-bottom.leaflet-left");
+    var right = Math.max(tr[0], br[0]) + 24 + 110;  /* and room for labels, written right of stops */
+    var bottom = bl[1] + 16;
+    var view = map.getSize();
+    if (view.x - right - 60 < 200) { right = Math.max(40, view.x - 260); }
+    if (view.y - bottom - 60 < 150) { bottom = Math.max(20, view.y - 210); }
+    map.fitBounds(bounds, { paddingTopLeft: [60, 60], paddingBottomRight: [right, bottom], maxZoom: 9, animate: false });
   }
 
-  /* Many events as one GeoJSON layer of canvas circle markers; one popup and tooltip for all. */
-  function eventsLayer(group, data, colors) {
-    var renderer = L.canvas({ padding: 0.5 });
-    var layer = L.geoJSON(data, {
-      pointToLayer: function (f, ll) {
-        return L.circleMarker(ll, {
-          renderer: renderer, radius: 5, color: "#ffffff", weight: 1,
-          fillColor: colors[f.properties.s] || "#555555", fillOpacity: 0.85
-        });
-      }
-    });
-    layer.bindPopup(function (l) { return eventPopup(l.feature.properties); }, { maxWidth: 340 });
-    layer.bindTooltip(function (l) { return eventTooltip(l.feature.properties); });
-    group.addLayer(layer);
-    return layer;
+  function controls(map, cfg) {
+    var out = {};
+    if (cfg.title) { out.title = title(map, cfg.title); }
+    if (cfg.fullscreen) { out.fullscreen = fullscreen(map); }
+    if (cfg.legend) { out.legend = legend(map, cfg.legend); }
+    if (cfg.steps.length || cfg.dates.length) { out.timeline = timeline(map, cfg); }
+    if (cfg.labels) { out.declutter = declutter(map); }
+    if (cfg.fit) { fit(map, cfg.fit); }
+    map.geomap = out;
+    return out;
   }
 
   /* Country polygons: the offline basemap (not interactive) or highlighted countries (tooltip). */
@@ -171,7 +480,7 @@
   }
 
   window.geomap = {
-    title: title, legend: legend, fullscreen: fullscreen, slider: slider,
-    declutter: declutter, eventsLayer: eventsLayer, polygons: polygons
+    controls: controls, title: title, legend: legend, credit: credit, fullscreen: fullscreen,
+    timeline: timeline, declutter: declutter, events: events, polygons: polygons
   };
 })();
