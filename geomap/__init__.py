@@ -49,8 +49,10 @@ __all__ = [
 
 def render_static(*args, **kwargs):
     """Static PNG/SVG of frames; see :func:`geomap.render.render_static`."""
+    from .frames import plain
     from .render import render_static as _render_static
 
+    kwargs = {k: plain(v) if hasattr(v, "geometry") and hasattr(v, "columns") else v for k, v in kwargs.items()}
     return _render_static(*args, **kwargs)
 
 

@@ -448,14 +448,15 @@ def build_map(
     ``m=`` adds to an existing map. With ``offline=True`` the map also shows offline when a
     notebook displays it (Leaflet inlined, no tiles; see :func:`inline_map`).
     """
+    from .frames import plain
     from .render import build_map as _build_map
 
     if not isinstance(source, Analysis):
         kwargs.setdefault("offline", offline or None)
     a = _analysis(source, kwargs)
     out = _build_map(
-        places=a.places_frame(), events=a.events_frame(), stops=a.stops_frame(), legs=a.legs_frame(),
-        m=m, offline=offline, title=title,
+        places=plain(a.places_frame()), events=plain(a.events_frame()), stops=plain(a.stops_frame()),
+        legs=plain(a.legs_frame()), m=m, offline=offline, title=title,
     )
     if offline:
         # notebooks display a map through _repr_html_; folium's loads Leaflet from a CDN

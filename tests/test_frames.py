@@ -68,3 +68,30 @@ def test_geopackage_holds_one_layer_per_table(analysis, tmp_path):
     for table in ["places", "events", "stops", "legs"]:
         write_frame(getattr(analysis, f"{table}_frame")(), path, "gpkg", layer=table)
     assert sorted(name for name, _ in pyogrio.list_layers(path)) == ["events", "legs", "places", "stops"]
+
+
+def test_typed_columns_and_plain_values(analysis):
+    import json
+
+    import pandas as pd
+
+    from geomap.frames import JsonList, plain
+
+    events, stops = analysis.events_frame(), analysis.stops_frame()
+    assert isinstance(events["status"].dtype, pd.CategoricalDtype)
+    assert list(events["status"].cat.categories[:3]) == ["occurred", "planned", "cancelled"]
+    assert pd.api.types.is_datetime64_any_dtype(stops["date"])
+    assert str(stops["parent_id"].dtype) == "Int64" and str(events["geonameid"].dtype) == "Int64"
+    assert all(isinstance(v, JsonList) for v in events["actors"])
+    assert json.loads(str(events["actors"].iloc[0])) == list(events["actors"].iloc[0])
+    flat = plain(stops)
+    assert flat["status"].dtype == object and all(v is None or isinstance(v, str) for v in flat["date"])
+    assert all(v is None or isinstance(v, int) for v in flat["parent_id"])
+
+
+def test_csv_export_reads_back_with_types(analysis, tmp_path):
+    path = tmp_path / "events.csv"
+    write_frame(analysis.events_frame(), path, "csv")
+    back = gpd.read_file(path, KEEP_GEOM_COLUMNS="NO")
+    assert len(back) == len(analysis.events_frame())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.csv", "events.csvt"]
