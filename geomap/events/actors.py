@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..geoparse import PERSON_TITLES
-from .vocabulary import GROUP_NOUNS, PERSON_NOUNS
+from .vocabulary import GROUP_NOUNS, PERSON_NOUNS, lemma_of
 
 __all__ = ["Entity", "Ref", "Story", "find_entities", "sentence_refs", "gender_of"]
 
@@ -198,6 +198,8 @@ def _group_span(words: list[tuple[str, int, int, str]], k: int) -> int:
         wl = w.lower()
         if wl in _STOP_MODIFIERS or not re.match(r"^[\w'’-]+$", w) or wl.endswith("ed") and wl not in ("armed", "suspected", "masked", "unidentified", "allied"):
             break
+        if lemma_of(wl) is not None and not w[:1].isupper():
+            break  # "to brief members": the verb is not part of the group
         j -= 1
     return j
 
@@ -311,10 +313,13 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
         if not free(m.start(), m.end()):
             continue
         g, subj = _PRONOUNS[m.group(0).lower()]
-        if g is None:
+        earlier = [r for r in refs if r.end <= m.start() and r.kind in ("name", "title")]
+        if g is not None and earlier and re.search(r"\b(?:said|says|told|added|announced|insisted)\s+(?:that\s+)?$", sent_text[: m.start()]):
+            keys = earlier[-1].keys  # "X said he would fly": the speaker
+        elif g is None:
             keys = story.last_group or story.last_persons
         else:
-            keys = _by_gender(story, g)
+            keys = _by_gender(story, g) or (earlier[-1].keys if earlier else ())
         if keys:
             refs.append(Ref(m.start(), m.end(), tuple(keys), "pronoun", subj))
     refs.sort(key=lambda r: r.start)

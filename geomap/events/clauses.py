@@ -228,6 +228,10 @@ def read_sentence(
         if trig.pos == "noun" and frames and frames[-1].trigger.pos == "verb" and _object_of(toks, frames[-1].trigger.end, trig.start):
             i = trig.end
             continue  # "sign a supply agreement", "deliver aid": the verb governs
+        if trig.type == "travel" and trig.lemma.split()[0] in ("leave", "flee", "escape", "abandon") and re.search(
+            r"\b(?:order(?:ed|s)?|forc(?:ed|es)|told|urg(?:ed|es)|asked|advised|compelled)\b[^.;]{0,60}\bto\s*$", text[: toks[i].start]
+        ):
+            trig = Trigger("evacuate", trig.lemma, trig.start, trig.end, trig.pos, trig.tag)  # "ordered 6,000 people to leave X"
         frames.append(Frame(trig, trig.type, toks[trig.start].start, toks[trig.end - 1].end))
         i = trig.end
     if not frames:
@@ -300,7 +304,7 @@ def read_sentence(
         nxt = frames[fi + 1].start if fi + 1 < len(frames) else len(text)
         f.passive = bool(re.search(r"\b(?:was|were|been|being|be|is|are|got)\s+(?:\w+ly\s+)?$", text[prev_end : f.start])) \
             and f.trigger.pos == "verb" and is_participle(toks[f.trigger.start].low)
-        subj = _subject(text, refs, prev_end, f, f.passive)
+        subj = _subject(text, refs, prev_end, f, f.passive, prev_verb=fi > 0 and frames[fi - 1].trigger.pos == "verb")
         own = next((r for r in refs if r.kind == "group" and r.start <= f.start < r.end), None)
         if own is not None:
             subj = own.keys
@@ -453,6 +457,10 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
                         pass
                     return rel[prev_k][0], rel[prev_k][1]
                 return None, None
+            if q >= 0 and toks[q].text[:1].isupper() and q not in ptok and steps < 4:
+                j = q - 1  # "in Bajhang, Doti and Achham": a list with names the gazetteer lacks
+                steps += 1
+                continue
             if t == ",":
                 return None, None
             j -= 1
@@ -463,6 +471,8 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
                 lemma = f.trigger.lemma.split()[0]
                 et = TYPES.get(f.type)
                 if et and (lemma in et.object_place or f.type == "visit" or lemma in ("reach", "enter", "cross", "leave", "hit", "attack", "raid", "shell", "storm")):
+                    if f.type == "evacuate":
+                        return "location", fi
                     return ("origin" if lemma == "leave" else "destination" if f.type in ("travel", "visit") else "location"), fi
                 return None, None
         if t not in _DESCRIPTOR and not (toks[j].text[:1].isupper() and t not in ("the",)) and not re.fullmatch(r"[\w-]+(?:ern|ward|ian|ish|ese|i)", t):
@@ -494,7 +504,7 @@ def _governor(frames: list[Frame], pstart: int, text: str) -> int | None:
     return before[-1] if before and len(text[frames[before[-1]].end : pstart].split()) <= 22 else None
 
 
-def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool) -> tuple[str, ...]:
+def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool, *, prev_verb: bool = True) -> tuple[str, ...]:
     """The subject of a trigger: the nearest reference in subject position before it in its clause."""
     cands = [r for r in refs if lo <= r.start and r.end <= f.start and not (lo and not text[lo : r.start].strip())]
     # relative "who": ", who had flown in" -> the antecedent, whatever its position
@@ -507,9 +517,9 @@ def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool) -
     for r in cands:
         if not r.subject_form:
             continue
-        if lo:
+        if lo and prev_verb:
             seg = text[lo : r.start]
-            if not re.search(r"[;,]|\b(?:and|while|but|who|whereas|as|then|before|after|when)\b", seg):
+            if not re.search(r"[;,]|\b(?:and|while|but|who|whereas|as|then|before|after|when|said|says|told)\b", seg + text[r.end : r.end + 8]):
                 continue  # the object of the previous verb ("met X")
             piece = re.split(r"[;]|\b(?:and|while|but|whereas)\b", seg)[-1]
             if piece.rstrip().endswith(",") and any(w.strip(",’'s").lower() in PERSON_NOUNS for w in piece.split()):

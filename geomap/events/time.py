@@ -280,7 +280,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
         return Modality("negated", perfect, False)
     future = bool(PLANNED_CUES.search(near)) or bool(noun and re.match(r"^\s*(?:\w+\s+){0,2}?(?:planned|scheduled|called|set|due)\s+(?:for|on)\b", after_l)) or bool(re.search(r"\b(?:is|are|was|were)\s+(?:now\s+|also\s+)?$", near) and re.match(r"\s*due\b", after_l))
     if re.search(r"\bwould\b", near) and not _SPEECH_BEFORE.search(aux_l) and not re.search(r"\b(?:said|says|told)\b", aux_l):
-        if re.search(r"\b(?:which|that|where|it) would\b", near):
+        if re.search(r"\b(?:which|that|where) would\b", near):
             return Modality("hypothetical", perfect, True)
     if _HYPOTHETICAL.search(near) and not future:
         return Modality("hypothetical", perfect, False)
