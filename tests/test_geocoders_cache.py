@@ -164,17 +164,18 @@ def test_two_processes_write_at_once(path):
     assert _count(path) == 400
 
 
-def test_a_corrupt_file_is_moved_aside(path, caplog):
+def test_a_corrupt_file_is_moved_aside(path, capsys):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"this is not a database" * 100)
     with GeocodeCache(path) as c:
         c.put("s", "q", "{}", hit=False, reason="not found")
         assert c.shared and c.get("s", "q", "{}") is not None
     assert path.with_name(path.name + ".corrupt").exists()
-    assert "unreadable" in caplog.text
+    err = capsys.readouterr().err
+    assert "damaged" in err and len(err.strip().splitlines()) == 1
 
 
-def test_an_unusable_folder_falls_back_to_memory(tmp_path, caplog):
+def test_an_unusable_folder_falls_back_to_memory(tmp_path, capsys):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     with GeocodeCache(blocker / "cache.sqlite") as c:
@@ -182,7 +183,7 @@ def test_an_unusable_folder_falls_back_to_memory(tmp_path, caplog):
         c.put("s", "q", "{}", hit=False, reason="not found")
         assert c.get("s", "q", "{}") is not None
         assert c.try_acquire("s", 1.0) == 0.0
-    assert "in memory" in caplog.text
+    assert "in memory" in capsys.readouterr().err
 
 
 def test_cache_info_clear_and_export(path, tmp_path):

@@ -98,6 +98,8 @@ def classify(error: BaseException) -> Failure:
     'empty response'
     """
     status = _status(error)
+    if isinstance(error, ResponseTooLarge):
+        return Failure("response too large", False)
     if isinstance(error, gexc.GeocoderRateLimited):
         return Failure("HTTP 429", True, error.retry_after)
     if isinstance(error, gexc.GeocoderTimedOut):
@@ -148,13 +150,15 @@ def call_with_retries(
     backoff: float,
     max_wait: float,
     on_request: Callable[[], None] | None = None,
+    deadline: float | None = None,
 ) -> Outcome:
     """Call ``fn`` (one network request) at most ``tries`` times, each holding ``throttle``.
 
     Between tries the service's next slot is pushed back by ``Retry-After`` when
     the service gave one, else by an exponential back-off (``backoff`` × 2^n,
     with jitter, capped at ``max_wait``). A ``Retry-After`` longer than
-    ``max_wait`` ends the attempts at once rather than blocking the run.
+    ``max_wait`` ends the attempts at once rather than blocking the run. No try
+    starts after ``deadline`` (a ``time.monotonic()`` value): the lookup's overall limit.
     """
     failure: Failure | None = None
     for attempt in range(1, max(1, tries) + 1):
@@ -167,6 +171,8 @@ def call_with_retries(
             failure = classify(error)
         if not failure.retryable or attempt >= tries:
             return Outcome(failure=failure, tries=attempt)
+        if deadline is not None and time.monotonic() >= deadline:
+            return Outcome(failure=Failure(f"{failure.label} (lookup deadline reached)", False), tries=attempt)
         if failure.retry_after is not None:
             if failure.retry_after > max_wait:
                 label = f"{failure.label} (Retry-After {failure.retry_after:g} s)"
@@ -178,17 +184,78 @@ def call_with_retries(
     return Outcome(failure=failure, tries=max(1, tries))  # pragma: no cover - loop always returns
 
 
+#: Largest answer read from a service; a longer one is a service error (a place is a few kB).
+MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+
+
+class ResponseTooLarge(gexc.GeocoderParseError):
+    """The service sent more than :data:`MAX_RESPONSE_BYTES`; the rest was not read."""
+
+
+def _bounded_adapter_class() -> type:
+    from geopy.adapters import RequestsAdapter
+
+    class BoundedRequestsAdapter(RequestsAdapter):
+        """geopy's ``RequestsAdapter`` with one request per call (no transport retries), an answer
+        complete within ``timeout`` seconds *in all* (a server that drips bytes cannot hold a lookup
+        for longer) and at most ``max_bytes`` read."""
+
+        def __init__(self, *, proxies: Any, ssl_context: Any, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+            super().__init__(proxies=proxies, ssl_context=ssl_context, max_retries=0)
+            self.session.stream = True  # the body is read below, in bounded pieces
+            self.max_bytes = max_bytes
+
+        def _request(self, url: str, *, timeout: float, headers: Any) -> Any:
+            box: dict[str, Any] = {}
+
+            def fetch() -> None:
+                try:
+                    box["resp"] = self._fetch(url, timeout=timeout, headers=headers)
+                except BaseException as error:  # noqa: BLE001 - handed to the caller below
+                    box["error"] = error
+
+            worker = threading.Thread(target=fetch, name="geomap-request", daemon=True)
+            worker.start()
+            worker.join(timeout)
+            if worker.is_alive():
+                self.session.close()  # closes the socket, so the reading thread ends too
+                raise gexc.GeocoderTimedOut(f"Service timed out (no complete answer within {timeout:g} s)")
+            if "error" in box:
+                raise box["error"]
+            return box["resp"]
+
+        def _fetch(self, url: str, *, timeout: float, headers: Any) -> Any:
+            resp = RequestsAdapter._request(self, url, timeout=timeout, headers=headers)
+            chunks, size = [], 0
+            try:
+                for chunk in resp.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise ResponseTooLarge(f"response larger than {self.max_bytes // 1024} kB; not read")
+                    chunks.append(chunk)
+            except ResponseTooLarge:
+                resp.close()
+                raise
+            except Exception as error:  # noqa: BLE001 - a broken body is a failed request
+                resp.close()
+                raise gexc.GeocoderUnavailable(f"answer cut off ({error})") from None
+            resp._content = b"".join(chunks)
+            resp._content_consumed = True
+            return resp
+
+    return BoundedRequestsAdapter
+
+
 def adapter_factory() -> Callable[..., Any]:
     """A geopy adapter that makes exactly one HTTP request per call (no hidden transport retries).
 
     geopy's default ``RequestsAdapter`` retries failed requests twice on its own,
-    which would send requests past the rate limit and the retry count.
+    which would send requests past the rate limit and the retry count. The
+    adapter also bounds each answer in time (``timeout`` for the whole answer,
+    not per read) and in size (:data:`MAX_RESPONSE_BYTES`).
     """
     from geopy.adapters import RequestsAdapter, URLLibAdapter
 
     if RequestsAdapter.is_available:
-        def make(*, proxies: Any, ssl_context: Any) -> Any:
-            return RequestsAdapter(proxies=proxies, ssl_context=ssl_context, max_retries=0)
-
-        return make
+        return _bounded_adapter_class()
     return URLLibAdapter

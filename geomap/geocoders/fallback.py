@@ -30,6 +30,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,9 @@ PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
 RESULT_LIMIT = 5
 #: After this many names in a row fail with a service error, the service is not asked again in this run.
 MAX_CONSECUTIVE_FAILURES = 5
+#: No new try of a lookup starts later than this many ``timeout``s after its first (each try is
+#: itself bounded by ``timeout``, for the whole answer).
+LOOKUP_DEADLINE_TIMEOUTS = 2.0
 
 _HOW_TO_SET_UA = "set --user-agent or GEOMAP_USER_AGENT to something that identifies you, e.g. 'myproject/1.0 (me@example.org)'"
 # Constructor options that change how a request travels, not what it asks: left out of cache keys.
@@ -288,17 +292,38 @@ def _key_value(value: Any) -> str:
     return text.lower() if text.lower() in ("true", "false", "none") else text
 
 
+def _raw_coordinates(raw: Any) -> tuple[float, float] | None:
+    """The (lat, lon) a service sent, before geopy wraps them into range (Nominatim's ``lat``/``lon``,
+    GeoJSON's ``geometry.coordinates``); ``None`` when the raw answer has neither."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        if "lat" in raw and "lon" in raw:
+            return float(raw["lat"]), float(raw["lon"])
+        geometry = raw.get("geometry")
+        if isinstance(geometry, Mapping) and isinstance(geometry.get("coordinates"), (list, tuple)):
+            lon, lat = geometry["coordinates"][:2]
+            return float(lat), float(lon)
+    except (TypeError, ValueError):
+        return (math.nan, math.nan)
+    return None
+
+
 def _checked(value: Any) -> list[Location]:
     """The service's results as a list, raising ``ValueError`` when one has no usable coordinates.
 
-    geopy turns a result without ``lat``/``lon`` into (0, 0); such an answer is
-    a malformed response (retried, never cached), not a place on Null Island.
+    geopy turns a result without ``lat``/``lon`` into (0, 0), and wraps a longitude
+    of 488 into 128; such an answer is a malformed response (retried, never cached),
+    not a place on Null Island or on the other side of the world.
     """
     locations = [value] if isinstance(value, Location) else list(value or [])
     for loc in locations:
         lat, lon = loc.latitude, loc.longitude
         if not (math.isfinite(lat) and math.isfinite(lon)) or (lat == 0.0 and lon == 0.0):
             raise ValueError(f"result without coordinates: {loc.address!r}")
+        sent = _raw_coordinates(loc.raw)
+        if sent is not None and not (-90.0 <= sent[0] <= 90.0 and -180.0 <= sent[1] <= 180.0):
+            raise ValueError(f"result with coordinates out of range: {sent[0]:g}, {sent[1]:g}")
     return locations
 
 
@@ -554,6 +579,7 @@ class FallbackResolver:
             lambda: _checked(geocoder.geocode(text, **kwargs)),
             throttle=self.throttle, tries=self.retries, backoff=self.backoff, max_wait=self.max_wait,
             on_request=lambda: self._count("requests"),
+            deadline=time.monotonic() + LOOKUP_DEADLINE_TIMEOUTS * self.timeout,
         )
         if outcome.failure is not None:
             reason = outcome.reason or "service error"
