@@ -89,12 +89,13 @@ def build_itineraries(events: Sequence[Event], *, min_stops: int = 1) -> list[It
 
 
 def _drop_context(evs: list[Event]) -> list[Event]:
-    """A country (or state, or region) is context when the traveller has a finer stop in it."""
+    """A country (or state, or region) is context when the same sentence puts the traveller somewhere in it."""
     keep = []
     for e in evs:
         if e.geo_precision is not None and e.geo_precision <= 2 and e.country_code:
             finer = [o for o in evs if o is not e and (o.geo_precision or 0) > (e.geo_precision or 0)
-                     and o.country_code == e.country_code and o.status != "cancelled"]
+                     and o.country_code == e.country_code and o.status != "cancelled"
+                     and o.sentence_start == e.sentence_start and o.doc_id == e.doc_id]
             if finer:
                 continue
         keep.append(e)

@@ -270,6 +270,12 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
                 continue
         if wl in _TRAVEL_GROUPS and story.led and wl not in story.leaders:
             story.leaders[wl] = story.led
+        if wl in _TRAVEL_GROUPS and wl not in story.leaders and story.last_person and re.search(
+            r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+(?:\w+\s+)?$", sent_text[max(0, s - 20) : s]
+        ):
+            refs.append(Ref(s, e, (story.last_person,), "group"))  # "the group" travelling with the story's traveller
+            occupied.append((s, e))
+            continue
         if wl in story.leaders and re.search(r"\b(?:the|his|her|its|their)\s+(?:\w+\s+){0,2}$", sent_text[max(0, s - 30) : s], re.I):
             refs.append(Ref(start, e, (story.leaders[wl],), "group"))
             occupied.append((start, e))
@@ -278,6 +284,15 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
         key = re.sub(r"^(?:[Tt]he|[Aa]n?|[Ss]ome) ", "", phrase)
         refs.append(Ref(start, e, (key,), "group"))
         occupied.append((start, e))
+    for r in [r for r in refs if r.kind == "name"]:
+        m = re.match(r"(?:\s+and\s+(?:his|her|their)|['’]s)\s+([a-z][\w-]+)\b", sent_text[r.end : r.end + 40])
+        if m and m.group(1) not in PERSON_NOUNS and len(m.group(1)) > 2:
+            story.leaders.setdefault(m.group(1), r.keys[0])
+    for m in re.finditer(r"\b[Tt]he ([a-z][\w-]+)\b", sent_text):
+        key = story.leaders.get(m.group(1))
+        if key and free(m.start(), m.end()) and m.group(1) not in GROUP_NOUNS:
+            refs.append(Ref(m.start(), m.end(), (key,), "group"))
+            occupied.append((m.start(), m.end()))
     # definite descriptions: "the minister", "the Finnish diplomat", "the ambassador"
     for m in _DESCR_RX.finditer(sent_text):
         ws = m.group(1).split()

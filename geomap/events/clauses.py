@@ -310,9 +310,10 @@ def read_sentence(
             subj = own.keys
         named = _named_subject(text, prev_end, f.start) if not subj and f.trigger.pos == "verb" and not f.passive else ()
         gap = text[prev_end : f.start]
+        main_gap = re.sub(r",\s*(?:which|who|that|where)\b[^,;]*,", ",", gap)  # a relative clause ends, the subject resumes
         if subj:
             last_subject = subj
-        elif last_subject and not _BOUNDARY.search(gap):
+        elif last_subject and not _BOUNDARY.search(main_gap):
             subj = last_subject
         elif not frames[:fi] and prev_subject and not any(r.start < f.start for r in refs):
             subj = prev_subject if _story_subject_ok(text, f) else ()
@@ -529,8 +530,9 @@ def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool, *
         if pre_w in _SUBJECT_BLOCK:
             continue
         post = text[r.end : r.end + 14].lower().split()
-        if post and post[0].strip(",") in _SPEECH and not re.search(r"\b(?:said|says)\s+(?:that\s+)?$", text[r.end : f.start]):
-            continue  # the speaker of "..., X said"
+        participle = f.trigger.tag == "VBG" and re.search(r",\s*$", text[: f.start]) is not None
+        if post and post[0].strip(",") in _SPEECH and not participle and not re.search(r"\b(?:said|says)\s+(?:that\s+)?$", text[r.end : f.start]):
+            continue  # the speaker of "..., X said" (but "X told reporters ..., speaking at Y" is X's)
         if pre_w in _SPEECH:
             continue
         between = text[r.end : f.start]
