@@ -536,7 +536,7 @@ def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool, *
         if pre_w in _SPEECH:
             continue
         between = text[r.end : f.start]
-        if re.search(r"\b(?:said|says|told)\b", between) and not re.search(r"\b(?:he|she|they|it|we)\b", between) and len(between) > 40:
+        if not participle and re.search(r"\b(?:said|says|told)\b", between) and not re.search(r"\b(?:he|she|they|it|we)\b", between) and len(between) > 40:
             continue
         good.append(r)
     if not good:

@@ -81,8 +81,11 @@ def extract_events(
             if date and anchor is None and f.shift == 0:
                 anchor = date
             dated.append((f, date, prec))
+        earliest = min((d for _, d, _ in dated if d), default=None)
         for fi, (f, date, prec) in enumerate(dated):
-            sent_events.extend(_events_of(f, fi, si, sent, date, prec, anchor or last_sort, pub_date, doc_id))
+            # told later but happened before ("after stops in X", "had flown from X"): no later than the sentence's earliest day
+            default = (earliest if f.shift < 0 else anchor) or last_sort
+            sent_events.extend(_events_of(f, fi, si, sent, date, prec, default, pub_date, doc_id))
         _add_magnitudes(sent.text, sent_events)
         events.extend(sent_events)
         if anchor:
