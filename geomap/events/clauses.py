@@ -45,7 +45,8 @@ _DESCRIPTOR = frozenset(
     frontline front-line besieged rebel-held occupied disputed restive remote mountainous rural breakaway
     historic ancient key strategic seaside resort mining oil industrial financial commercial administrative
     regional provincial economic its their his her embattled devastated flooded war-torn quake-hit storm-hit
-    camp camps base""".split()
+    camp camps base small tiny little large big sleepy quiet bustling picturesque nearby area areas
+    surrounding""".split()
 )
 _SUBJECT_BLOCK = frozenset(
     "with by to for from of about at in on between against among than like as into onto toward towards via "

@@ -43,7 +43,6 @@ def extract_events(
     last_sort: str | None = pub_date.isoformat() if pub_date else None
     prev_subject: tuple[str, ...] = ()
     pi = 0
-    pending: Sentence | None = None
 
     def spans_of(sent: Sentence) -> list[tuple[int, int]]:
         a, b = bisect_left(span_starts, sent.start), bisect_left(span_starts, sent.end)
@@ -57,15 +56,12 @@ def extract_events(
             pj += 1
         in_sent = located[pi:pj]
         if not in_sent:
-            pending = sent  # no event here; read for who the story is about only if a later sentence needs it
+            # no event here: read only for who the story is about (names and he/she)
+            prev_refs = sentence_refs(sent.text, story, spans_of(sent), full=False)
+            if prev_refs:
+                _remember(story, prev_refs, [])
+                prev_subject = next((r.keys for r in prev_refs if r.subject_form), ())
             continue
-        if pending is not None:
-            prev_refs = sentence_refs(pending.text, story, spans_of(pending), full=False)
-            _remember(story, prev_refs, [])
-            subj = next((r.keys for r in prev_refs if r.subject_form), ())
-            if subj or prev_refs:
-                prev_subject = subj
-            pending = None
         refs = sentence_refs(sent.text, story, spans_of(sent))
         times = find_time_phrases(sent.text)
         frames = read_sentence(sent.text, sent.start, in_sent, refs, times, prev_subject=prev_subject)
