@@ -24,7 +24,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from pyproj import Transformer
@@ -34,12 +36,16 @@ from shapely.geometry import LineString, box
 from ..errors import ConfigError
 from . import _common as c
 
-__all__ = ["render_static"]
+__all__ = ["render_static", "split_halves", "projected_basemap"]
 
 DPI = 150
 FIGSIZE = (11.0, 8.0)
 #: a light box behind labels (kept as real text in SVG, unlike a path-effect halo)
 _BOX = dict(boxstyle="round,pad=0.18", facecolor="white", edgecolor="none", alpha=0.82)
+
+
+#: article text is drawn as it is: no mathtext (``$x$`` stays ``$x$``), no TeX; SVG keeps real text
+_RC = {"text.parse_math": False, "text.usetex": False, "svg.fonttype": "none"}
 
 
 def _frame_lon(x: float, west: float) -> float:
@@ -76,6 +82,112 @@ def _world_in_frame(world: gpd.GeoDataFrame, west: float, clip: Any | None) -> g
     return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
 
 
+def split_halves(world: gpd.GeoDataFrame, west: float) -> gpd.GeoDataFrame:
+    """Polygons already in the frame [west, west + 360) cut at its middle meridian too.
+
+    Every piece then spans at most 180 degrees of longitude, so no ring can jump across the map
+    after projection (the horizontal stripes of a polygon drawn around the back of the globe).
+    Edges are drawn from the uncut outlines, so the cut leaves no line.
+
+    >>> from shapely.geometry import box
+    >>> w = gpd.GeoDataFrame({"iso_a2": ["AQ"]}, geometry=[box(-180, -90, 180, -60)], crs="EPSG:4326")
+    >>> [round(g.bounds[2] - g.bounds[0]) for g in split_halves(w, -180).geometry]
+    [180, 180]
+    """
+    halves = (box(west, -90, west + 180, 90), box(west + 180, -90, west + 360, 90))
+    rows, geoms = [], []
+    for i, g in enumerate(world.geometry):
+        for half in halves:
+            piece = g.intersection(half)
+            if not piece.is_empty and piece.area > 0:
+                rows.append(i)
+                geoms.append(piece)
+    out = world.iloc[rows].copy()
+    out["geometry"] = geoms
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def projected_basemap(west: float, proj: str, clip: Any | None = None) -> gpd.GeoDataFrame:
+    """The filled basemap as drawn for a view: cut at ``west`` and at the middle meridian, projected."""
+    return split_halves(_world_in_frame(c.countries(), west, clip), west).to_crs(proj)
+
+
+_MARKERS = {"circle": "o", "square": "s", "triangle": "^", "down": "v", "diamond": "D"}
+
+
+class _Label:
+    """A label to place: its priority (1 first), anchor, text, gap from the anchor and text style."""
+
+    __slots__ = ("priority", "x", "y", "text", "gap", "style")
+
+    def __init__(self, priority: int, x: float, y: float, text: str, gap: float, style: dict[str, Any]) -> None:
+        self.priority, self.x, self.y, self.text, self.gap, self.style = priority, x, y, text, gap, style
+
+
+#: where a label may go around its anchor: (dx, dy) direction, horizontal and vertical alignment
+_SPOTS = (
+    ((1, 0), "left", "center"), ((-1, 0), "right", "center"), ((0, 1), "center", "bottom"),
+    ((0, -1), "center", "top"), ((0.8, 0.8), "left", "bottom"), ((0.8, -0.8), "left", "top"),
+    ((-0.8, 0.8), "right", "bottom"), ((-0.8, -0.8), "right", "top"),
+)
+
+
+def _place_labels(ax: Any, labels: list[_Label], marks: list[tuple[float, float, float]],
+                  blocked: list[Bbox], renderer: Any) -> None:
+    """Write each label at the first free spot around its anchor (then further out, with a leader).
+
+    Free means: inside the map, over no other label, marker, legend or title. A label with no
+    free spot is left out rather than drawn over something.
+    """
+    to_px = ax.transData.transform
+    ppx = ax.figure.dpi / 72.0
+    boxes = list(blocked)
+    for x, y, r in marks:
+        (px, py), rr = to_px((x, y)), r * ppx
+        boxes.append(Bbox([[px - rr, py - rr], [px + rr, py + rr]]))
+    frame = ax.get_window_extent(renderer)
+    placed: list[Bbox] = []
+    for lab in sorted(labels, key=lambda lab: lab.priority):
+        own = [b for b in boxes if b.contains(*to_px((lab.x, lab.y)))]
+        done = False
+        for reach in (1.0, 2.2, 3.4):
+            for (dx, dy), ha, va in _SPOTS:
+                off = (dx * lab.gap * reach, dy * lab.gap * reach)
+                arrow = dict(arrowstyle="-", color="#555555", linewidth=0.6) if reach > 1 else None
+                t = ax.annotate(lab.text, (lab.x, lab.y), xytext=off, textcoords="offset points", ha=ha, va=va,
+                                arrowprops=arrow, annotation_clip=False, **lab.style)
+                bb = t.get_window_extent(renderer).expanded(1.04, 1.08)
+                inside = (bb.x0 >= frame.x0 and bb.x1 <= frame.x1 and bb.y0 >= frame.y0 and bb.y1 <= frame.y1)
+                if inside and not any(bb.overlaps(b) for b in placed) and                         not any(bb.overlaps(b) for b in boxes if not any(b is o for o in own)):
+                    placed.append(bb)
+                    done = True
+                    break
+                t.remove()
+            if done:
+                break
+
+
+def _legend(fig: Any, ax: Any, handles: list[Any], points: list[tuple[float, float]], renderer: Any) -> Any:
+    """The legend in the corner of the map that covers no data; outside the map when every corner does."""
+    px = ax.transData.transform(points) if points else np.empty((0, 2))
+    best = None
+    for loc in ("lower left", "lower right", "upper left", "upper right"):
+        leg = ax.legend(handles=handles, loc=loc, fontsize=8, framealpha=0.92, title="Legend", title_fontsize=9,
+                        borderpad=0.7)
+        bb = leg.get_window_extent(renderer).expanded(1.08, 1.08)
+        hits = int(((px[:, 0] >= bb.x0) & (px[:, 0] <= bb.x1) & (px[:, 1] >= bb.y0) & (px[:, 1] <= bb.y1)).sum())
+        if best is None or hits < best[0]:
+            best = (hits, loc)
+        if hits == 0:
+            leg.set_zorder(20)
+            return leg
+    leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, framealpha=0.92,
+                    title="Legend", title_fontsize=9, borderpad=0.7)
+    ax.set_position([0.02, 0.02, 0.80, 0.90])
+    leg.set_zorder(20)
+    return leg
+
+
 def _points(frame: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
     if frame is None or len(frame) == 0:
         return []
@@ -108,6 +220,7 @@ def _actors(value: Any) -> str:
     return "" if c.is_empty(value) else str(value)
 
 
+@rc_context(_RC)
 def render_static(
     path: str | Path,
     places: gpd.GeoDataFrame | None = None,
@@ -195,9 +308,11 @@ def render_static(
         x, y = to_xy(_frame_lon(lon, west), lat)
         return float(x), float(y)
 
-    basemap = _world_in_frame(world, west, clip).to_crs(proj)
+    framed = _world_in_frame(world, west, clip)
+    basemap = split_halves(framed, west).to_crs(proj)  # filled: no piece wider than 180 degrees
     basemap["geometry"] = shapely.make_valid(basemap.geometry.values)
     basemap = basemap[~basemap.is_empty]
+    edges = gpd.GeoDataFrame(framed[["iso_a2"]], geometry=framed.boundary, crs="EPSG:4326").to_crs(proj)
 
     pts = [project(x, y) for x, y in data_ll] or [project(-170, -60), project(170, 80)]
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
@@ -221,28 +336,40 @@ def render_static(
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     ax = fig.add_axes([0.02, 0.02, 0.96, 0.90])
     ax.set_facecolor(c.SEA_FILL)
-    basemap.plot(ax=ax, color=c.LAND_FILL, edgecolor=c.LAND_EDGE, linewidth=0.5, zorder=1)
+    basemap.plot(ax=ax, color=c.LAND_FILL, edgecolor="none", linewidth=0, zorder=1)
+    edges.plot(ax=ax, color=c.LAND_EDGE, linewidth=0.5, zorder=1.5)
     hi = basemap[basemap["iso_a2"].isin(country_codes)]
     if len(hi):
-        hi.plot(ax=ax, color=c.COUNTRY_FILL, alpha=0.45, edgecolor="#b8860b", linewidth=0.9, zorder=2)
+        hi.plot(ax=ax, color=c.COUNTRY_FILL, alpha=0.45, edgecolor="none", linewidth=0, zorder=2)
+        hi_edges = edges[edges["iso_a2"].isin(country_codes)]
+        hi_edges.plot(ax=ax, color="#b8860b", linewidth=0.9, zorder=2.5)
 
     handles: list[Any] = []
-    label_boxes: list[tuple[float, float]] = []
+    labels: list[_Label] = []
+    kinds_seen: dict[str, None] = {}
+    marks: list[tuple[float, float, float]] = []  # (x, y, radius in points) of every marker
     labelled: set[tuple[str, float, float]] = set()
 
     # other places
     for r in other_places:
         px, py = project(*r["_lonlat"])
         ax.scatter([px], [py], s=16, color="#555555", edgecolor="white", linewidth=0.6, zorder=4)
+        marks.append((px, py, 3.0))
         if len(other_places) <= 30:
-            ax.annotate(_short(r.get("name"), 30), (px, py), xytext=(5, -3), textcoords="offset points",
-                        fontsize=7.5, color="#444444", bbox=_BOX, zorder=4, va="top")
+            labels.append(_Label(3, px, py, _short(r.get("name"), 30), 5.0,
+                                 dict(fontsize=7.5, color="#444444", bbox=_BOX, zorder=4)))
 
     # events
     for r in event_rows:
         px, py = project(*r["_lonlat"])
-        ax.scatter([px], [py], s=60, color=c.STATUS_COLORS[_status(r.get("status"))], edgecolor="white",
-                   linewidth=1.0, zorder=5)
+        kind = c.event_kind(r.get("event_type"), r.get("action"))
+        kinds_seen.setdefault(kind, None)
+        shape, col = c.EVENT_STYLES[kind]
+        status = _status(r.get("status"))
+        face, edge = {"planned": ("white", col), "cancelled": ("#d9d9d9", "#8a8a8a")}.get(status, (col, "white"))
+        ax.scatter([px], [py], s=60, marker=_MARKERS[shape], color=face, edgecolor=edge,
+                   linewidth=1.4 if status == "planned" else 1.0, zorder=5)
+        marks.append((px, py, 5.0))
     if len(event_rows) <= 12:
         done: set[tuple[int, int]] = set()
         for r in event_rows:
@@ -252,9 +379,8 @@ def render_static(
                 continue
             done.add(key)
             text = _short(f"{_actors(r.get('actors'))}: {r.get('action') or ''}".strip(": "), 40)
-            ax.annotate(f"{_short(r.get('place'), 30)}\n{text}", (px, py), xytext=(8, -7),
-                        textcoords="offset points", fontsize=8, color="#7a1010", bbox=_BOX,
-                        zorder=6, va="top", style="italic")
+            labels.append(_Label(2, px, py, f"{_short(r.get('place'), 30)}\n{text}", 7.0,
+                                 dict(fontsize=8, color="#7a1010", bbox=_BOX, zorder=6, style="italic")))
 
     # routes and stops, per actor
     actors: list[str] = []
@@ -263,6 +389,7 @@ def render_static(
         if a not in actors:
             actors.append(a)
     placed: list[tuple[float, float]] = []
+    route_points: list[tuple[float, float]] = []
     min_gap = 0.028 * scale
     for i, actor in enumerate(actors):
         color = c.actor_color(i)
@@ -274,6 +401,7 @@ def render_static(
             for part in c.line_parts(leg["_geom"]):
                 xy = [project(x, y) for x, y in part]
                 projected.append(xy)
+                route_points.extend(xy)
                 ax.plot([p[0] for p in xy], [p[1] for p in xy], linestyle=style, color=lcolor, linewidth=2.2,
                         zorder=7, solid_capstyle="round")
             longest = max(projected, key=lambda p: LineString(p).length if len(p) > 1 else 0, default=None)
@@ -305,13 +433,13 @@ def render_static(
             if status == "cancelled":
                 ax.scatter([sx + 0.012 * scale], [sy + 0.012 * scale], marker="X", s=70, color="#b00020",
                            edgecolor="white", linewidth=0.8, zorder=11)
-            label_boxes.append((sx, sy))
+            marks.append((sx, sy, 10.0))
             place_key = (str(r.get("place")), round(px, 6), round(py, 6))
             if place_key in labelled:
                 continue  # two actors at one place: one label, beside the first of their markers
             labelled.add(place_key)
-            ax.annotate(_short(r.get("place"), 34), (sx, sy), xytext=(11, 0), textcoords="offset points",
-                        fontsize=9, fontweight="bold", color="#222222", va="center", bbox=_BOX, zorder=10)
+            labels.append(_Label(1, sx, sy, _short(r.get("place"), 34), 12.0,
+                                 dict(fontsize=9, fontweight="bold", color="#222222", bbox=_BOX, zorder=10)))
         handles.append(Line2D([], [], color=color, linewidth=2.2, label=_short(actor or "(unknown actor)", 30)))
 
     # legend
@@ -324,21 +452,27 @@ def render_static(
     if leg_rows:
         extra += [Line2D([], [], color="#333333", linewidth=2, label="travelled"),
                   Line2D([], [], color="#333333", linewidth=2, linestyle="--", label="planned")]
-    if event_rows:
-        extra.append(Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor="#c62828",
-                            markeredgecolor="white", label="event"))
+    for kind in kinds_seen:
+        shape, col = c.EVENT_STYLES[kind]
+        extra.append(Line2D([], [], marker=_MARKERS[shape], linestyle="", markersize=7, markerfacecolor=col,
+                            markeredgecolor="white", label=f"event: {kind}"))
+    if any(_status(r.get("status")) == "planned" for r in event_rows):
+        extra.append(Line2D([], [], marker="o", linestyle="", markersize=7, markerfacecolor="white",
+                            markeredgecolor="#555555", label="planned event (hollow)"))
     if other_places:
         extra.append(Line2D([], [], marker="o", linestyle="", markersize=4, markerfacecolor="#555555",
                             markeredgecolor="white", label="other place"))
     if len(hi):
         extra.append(Patch(facecolor=c.COUNTRY_FILL, alpha=0.6, edgecolor="#b8860b", label="country mentioned"))
-    leg = ax.legend(handles=[*status_handles, *extra, *handles], loc="lower left", fontsize=8, framealpha=0.92,
-                    title="Legend", title_fontsize=9, borderpad=0.7)
-    leg.set_zorder(20)
-
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    points = [(x, y) for x, y, _ in marks] + route_points
+    leg = _legend(fig, ax, [*status_handles, *extra, *handles], points, renderer)
+    ax.apply_aspect()
+    _place_labels(ax, labels, marks, [leg.get_window_extent(renderer)], renderer)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks([])
@@ -346,9 +480,9 @@ def render_static(
     for spine in ax.spines.values():
         spine.set_color("#888888")
     if title:
-        fig.suptitle(title, fontsize=15, fontweight="bold", y=0.965)
+        fig.suptitle(title, fontsize=15, fontweight="bold", y=0.965, parse_math=False)
     fig.text(0.98, 0.005, "Basemap: Natural Earth", ha="right", va="bottom", fontsize=6.5, color="#777777")
 
-    with c.atomic_target(path) as tmp, rc_context({"svg.fonttype": "none", "svg.hashsalt": "geomap"}):
+    with c.atomic_target(path) as tmp, rc_context({**_RC, "svg.hashsalt": "geomap"}):
         fig.savefig(tmp, format=fmt, dpi=DPI, facecolor="white")
     return path
