@@ -9,6 +9,8 @@ sentence-initial common words, and weak alternate-name matches.
 
 from __future__ import annotations
 
+import bisect
+
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -223,8 +225,11 @@ def _is_cap(tok: Token) -> bool:
 
 
 def _sentence_initial(text: str, tok: Token) -> bool:
-    before = text[: tok.start].rstrip(" \t\"“‘'(")
-    return not before or before[-1] in ".!?:\n;" or before.endswith("--")
+    # walks back from the token instead of copying all the text before it (linear in the article)
+    i = tok.start
+    while i > 0 and text[i - 1] in " \t\"“‘'(":
+        i -= 1
+    return i == 0 or text[i - 1] in ".!?:\n;" or (i >= 2 and text[i - 2 : i] == "--")
 
 
 def _joins(text: str, a: Token, b: Token) -> bool:
@@ -434,7 +439,7 @@ def find_mentions(
         people = find_people(text, index, tokens=tokens)
     tokens = _split_compounds(tokens, index)
     people = list(people)
-    person_spans = [(s, e) for s, e, _ in people]
+    person_spans = _Spans((s, e) for s, e, _ in people)
     person_words: set[str] = set()
     for s_, e_, name in people:
         words = name.split()
@@ -489,6 +494,28 @@ def _weak_opener(index: NameIndex, tok: Token) -> bool:
     return _freq(index, low) >= 4.5 and not _strong_place(index.lookup(tok.text, limit=10))
 
 
+class _Spans:
+    """Character spans, asked in O(log n) whether one holds a start or an end offset (a long
+    article has thousands of people; scanning them all for each candidate place was quadratic)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [ps for ps, _ in spans]
+        self.max_end: list[int] = []  # the largest end among spans[: i + 1]
+        top = -1
+        for _, pe in spans:
+            top = max(top, pe)
+            self.max_end.append(top)
+
+    def touches(self, s: int, e: int) -> bool:
+        """Whether some span has ``ps <= s < pe`` or ``ps < e <= pe``."""
+        i = bisect.bisect_right(self.starts, s)  # spans with ps <= s
+        if i and self.max_end[i - 1] > s:
+            return True
+        j = bisect.bisect_left(self.starts, e)  # spans with ps < e
+        return bool(j) and self.max_end[j - 1] >= e
+
+
 def _judge(
     text: str,
     tokens: list[Token],
@@ -498,7 +525,7 @@ def _judge(
     run_start: int,
     run_end: int,
     what: str,
-    person_spans: list[tuple[int, int]],
+    person_spans: _Spans,
     person_words: set[str],
 ) -> Mention | None:
     """Decide whether tokens[i:k] (a gazetteer match inside a capitalised run) is a place mention."""
@@ -507,7 +534,7 @@ def _judge(
     name = text[s:e]
     low = name.lower()
     single = len(toks) == 1
-    if any(ps <= s < pe or ps < e <= pe for ps, pe in person_spans):
+    if person_spans.touches(s, e):
         return None
     if single and (_junk(toks[0]) or low in NOT_PLACES):
         return None
