@@ -441,6 +441,8 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
                 return "destination", None
             if t == "for":
                 return None, None
+            if t == "of" and j > 0 and toks[j - 1].low == "out":
+                return "origin", None  # "flying residents out of X"
             if t == "of":
                 for fi, f in enumerate(frames):
                     if f.trigger.pos == "noun" and f.trigger.end in (j, j - 1):

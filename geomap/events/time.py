@@ -263,6 +263,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     aux_l = aux.lower()
     tail = aux_l[-60:]
     near = aux_l[-28:]
+    clause = aux_l[-45:]
     after_l = after.lower()[: 140 if noun else 70]
     perfect = bool(re.search(r"\bhad (?:\w+ ){0,2}$", tail) or re.search(r"\bhad been\b", near))
     cancelled = bool(_CANCEL.search(after_l))
@@ -278,7 +279,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     neg = _NEGATION.search(near) or re.search(r"\bno (?:plans?|invitation|intention)\b", tail)
     if neg and not cancelled:
         return Modality("negated", perfect, False)
-    future = bool(PLANNED_CUES.search(near)) or bool(noun and re.match(r"^\s*(?:\w+\s+){0,2}?(?:planned|scheduled|called|set|due)\s+(?:for|on)\b", after_l)) or bool(re.search(r"\b(?:is|are|was|were)\s+(?:now\s+|also\s+)?$", near) and re.match(r"\s*due\b", after_l))
+    future = bool(PLANNED_CUES.search(near)) or bool(re.search(r"\b(?:will|shall|'ll)\b(?!.*\b(?:and|but|while|said)\b)", clause)) or bool(re.search(r"\bready to\s*$", near)) or bool(noun and re.match(r"^\s*(?:\w+\s+){0,2}?(?:planned|scheduled|called|set|due)\s+(?:for|on)\b", after_l)) or bool(re.search(r"\b(?:is|are|was|were)\s+(?:now\s+|also\s+)?$", near) and re.match(r"\s*due\b", after_l))
     if re.search(r"\bwould\b", near) and not _SPEECH_BEFORE.search(aux_l) and not re.search(r"\b(?:said|says|told)\b", aux_l):
         if re.search(r"\b(?:which|that|where) would\b", near):
             return Modality("hypothetical", perfect, True)

@@ -69,7 +69,7 @@ class EventType:
 EVENT_TYPES: tuple[EventType, ...] = (
     EventType(
         "travel", "042", None, stop=True,
-        verbs=("fly", "travel", "arrive", "land", "leave for", "depart", "head", "return", "drive", "cross",
+        verbs=("fly", "travel", "arrive", "land", "leave for", "leave", "depart", "head", "return", "drive", "cross",
                "move on", "move", "go on to", "go to", "go", "continue", "sail", "journey", "proceed", "set off",
                "come", "reach", "transfer", "take to", "escape", "relocate", "evacuate to", "stop", "stop over", "transit",
                "board", "fly in", "fly back", "fly home", "head home", "make stop", "enter", "touch down",
@@ -201,7 +201,8 @@ PERSON_NOUNS = frozenset(
     scientist researcher professor coach captain striker driver cyclist runner swimmer skier climber
     businessman businesswoman entrepreneur tycoon billionaire investor banker economist analyst
     politician lawmaker candidate nominee bishop cardinal imam rabbi priest pastor superstar
-    ambassadors deputy aide adviser advisor counterpart host guest visitor traveller traveler
+    ambassadors deputy aide adviser advisor counterpart host guest visitor traveller traveler mediator
+    negotiator envoy-designate
     woman man teenager boy girl victim survivor suspect mother father""".split()
 )
 
