@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ._batch_input import MAX_LINE_BYTES, bad_unicode, bounded_lines, check_regular_file
 from .api import make_fallback, open_gazetteer, people_and_places
 from .errors import InputError
 from .io import atomic_path
@@ -61,24 +62,25 @@ def read_documents(path: Path) -> Iterator[CorpusDoc]:
         ``text``, naming the file and line; also for a missing file or a repeated id.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a .jsonl file")
+    check_regular_file(path)  # a FIFO or a device would block or never end
     seen: set[str] = set()
     try:
-        fh = path.open(encoding="utf-8-sig")
+        fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                yield _parse_line(path, lineno, line, seen)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path} line {lineno + 1}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        for lineno, raw in bounded_lines(fh):
+            if raw is None:
+                raise InputError(f"{path} line {lineno}: longer than {MAX_LINE_BYTES // 2**20} MiB")
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path} line {lineno}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+            if not line.strip():
+                continue
+            yield _parse_line(path, lineno, line, seen)
 
 
 def _parse_line(path: Path, lineno: int, line: str, seen: set[str]) -> CorpusDoc:
@@ -95,6 +97,9 @@ def _parse_line(path: Path, lineno: int, line: str, seen: set[str]) -> CorpusDoc
     if not isinstance(text, str):
         raise InputError(f"{where}: document {d['id']!r} has no 'text' string")
     doc_id = str(d["id"])
+    for what, value in (("id", doc_id), ("text", text)):
+        if why := bad_unicode(value):
+            raise InputError(f"{where}: the {what} {why}")
     if doc_id in seen:
         raise InputError(f"{where}: repeated document id {doc_id!r}")
     seen.add(doc_id)
