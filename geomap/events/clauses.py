@@ -116,7 +116,7 @@ def _choose(cands: list[Trigger], toks: list[Tok], i: int, sent: str) -> Trigger
         i > 0 and toks[i - 1].text[:1].isupper() and prev not in _AUX and not _cap_start(toks, i - 1))
     verby = prev in _AUX or prev2 in ("will", "to", "would")
     if prev in ("a", "an", "the", "his", "her", "their", "its") or (prev2 in ("a", "an", "the") and prev not in _AUX):
-        cands = [c for c in cands if c.pos == "noun" or c.end - c.start > 1]  # "a high-speed train": no verb
+        cands = [c for c in cands if c.pos == "noun"]  # "a high-speed train", "a fire at": no verb
         if not cands:
             return None
     best_len = max(c.end - c.start for c in cands)
@@ -324,6 +324,8 @@ def read_sentence(
             np = _np_actor(text, prev_end, f)
             if np:
                 subj = (np,)
+        if f.type == "travel" and subj and all(k.split()[-1].lower() in _AID_CARRIERS for k in subj):
+            f.type = "aid"  # "a convoy crossed into X": aid on the move
         after_refs = [r for r in refs if f.end <= r.start < nxt]
         if f.passive:
             by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
@@ -394,6 +396,7 @@ def toks_before(text: str, pos: int) -> str:
     return text[max(0, pos - 12) : pos].strip().lower()
 
 
+_AID_CARRIERS = frozenset("convoy convoys trucks lorries airlift shipment shipments consignment".split())
 _SYN_STAY = frozenset("days nights hours weeks day night".split())
 
 

@@ -109,7 +109,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("rally", "141", "PROTEST", verbs=("campaign", "stump"), nouns=("campaign rally", "campaign event",
               "campaign stop")),
     EventType("strike", "143", "PROTEST", verbs=("walk out", "down tools", "go on strike", "strike work"),
-              nouns=("strike", "walkout", "stoppage", "work stoppage", "general strike", "industrial action")),
+              nouns=("strike", "striker", "walkout", "stoppage", "work stoppage", "general strike", "industrial action")),
     EventType("clash", "190", "ASSAULT", verbs=("clash", "fight", "battle", "skirmish", "exchange fire"),
               nouns=("clash", "clashes", "fighting", "battle", "skirmish", "gunfight", "firefight", "exchange of fire")),
     EventType(
@@ -150,8 +150,9 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("sanction", "163", "SANCTION",
               verbs=("sanction", "embargo", "blacklist", "freeze assets", "impose sanctions", "ban", "impose"),
               nouns=("sanctions", "sanction", "embargo", "asset freeze", "travel ban", "export ban")),
-    EventType("vote", None, None, verbs=("vote", "elect", "cast ballot", "go to the polls", "re-elect"),
-              nouns=("vote", "election", "elections", "referendum", "ballot", "polls", "poll", "runoff", "by-election",
+    EventType("vote", None, None, verbs=("vote", "elect", "cast ballot", "cast ballots", "cast votes", "go to the polls",
+                                         "re-elect"),
+              nouns=("vote", "voter", "election", "elections", "referendum", "ballot", "polls", "poll", "runoff", "by-election",
                      "plebiscite")),
     EventType("disaster", None, None,
               verbs=("flood", "erupt", "inundate", "submerge", "batter", "hit", "strike", "sweep", "ravage",
@@ -185,6 +186,7 @@ GROUP_NOUNS = frozenset(
     monitors observers peacekeepers rescuers firefighters medics volunteers organisers organizers
     opposition coalition columns units battalion brigade jets warplanes drones artillery court judges
     prosecutors investigators agents guards coastguard contingent entourage party group members gangs gang
+    trucks lorries voters strikers
     clans clan voters tribesmen herders settlers pirates smugglers traffickers looters extremists
     separatists loyalists paramilitaries marines sailors airmen commandos detainees prisoners inmates
     hostages mourners worshippers pilgrims""".split()
