@@ -118,10 +118,12 @@ _MARKERS = {"circle": "o", "square": "s", "triangle": "^", "down": "v", "diamond
 class _Label:
     """A label to place: its priority (1 first), anchor, text, gap from the anchor and text style."""
 
-    __slots__ = ("priority", "x", "y", "text", "gap", "style")
+    __slots__ = ("priority", "x", "y", "text", "gap", "style", "mark")
 
-    def __init__(self, priority: int, x: float, y: float, text: str, gap: float, style: dict[str, Any]) -> None:
+    def __init__(self, priority: int, x: float, y: float, text: str, gap: float, style: dict[str, Any],
+                 mark: int = -1) -> None:
         self.priority, self.x, self.y, self.text, self.gap, self.style = priority, x, y, text, gap, style
+        self.mark = mark  # index of the label's own marker in the marker list (it may touch that one)
 
 
 #: where a label may go around its anchor: (dx, dy) direction, horizontal and vertical alignment
@@ -148,7 +150,7 @@ def _place_labels(ax: Any, labels: list[_Label], marks: list[tuple[float, float,
     frame = ax.get_window_extent(renderer)
     placed: list[Bbox] = []
     for lab in sorted(labels, key=lambda lab: lab.priority):
-        own = [b for b in boxes if b.contains(*to_px((lab.x, lab.y)))]
+        own = [boxes[len(blocked) + lab.mark]] if lab.mark >= 0 else []
         done = False
         for reach in (1.0, 2.2, 3.4):
             for (dx, dy), ha, va in _SPOTS:
@@ -357,7 +359,7 @@ def render_static(
         marks.append((px, py, 3.0))
         if len(other_places) <= 30:
             labels.append(_Label(3, px, py, _short(r.get("name"), 30), 5.0,
-                                 dict(fontsize=7.5, color="#444444", bbox=_BOX, zorder=4)))
+                                 dict(fontsize=7.5, color="#444444", bbox=_BOX, zorder=4), len(marks) - 1))
 
     # events
     for r in event_rows:
@@ -369,6 +371,7 @@ def render_static(
         face, edge = {"planned": ("white", col), "cancelled": ("#d9d9d9", "#8a8a8a")}.get(status, (col, "white"))
         ax.scatter([px], [py], s=60, marker=_MARKERS[shape], color=face, edgecolor=edge,
                    linewidth=1.4 if status == "planned" else 1.0, zorder=5)
+        r["_mark"] = len(marks)
         marks.append((px, py, 5.0))
     if len(event_rows) <= 12:
         done: set[tuple[int, int]] = set()
@@ -380,7 +383,7 @@ def render_static(
             done.add(key)
             text = _short(f"{_actors(r.get('actors'))}: {r.get('action') or ''}".strip(": "), 40)
             labels.append(_Label(2, px, py, f"{_short(r.get('place'), 30)}\n{text}", 7.0,
-                                 dict(fontsize=8, color="#7a1010", bbox=_BOX, zorder=6, style="italic")))
+                                 dict(fontsize=8, color="#7a1010", bbox=_BOX, zorder=6, style="italic"), r["_mark"]))
 
     # routes and stops, per actor
     actors: list[str] = []
@@ -439,7 +442,7 @@ def render_static(
                 continue  # two actors at one place: one label, beside the first of their markers
             labelled.add(place_key)
             labels.append(_Label(1, sx, sy, _short(r.get("place"), 34), 12.0,
-                                 dict(fontsize=9, fontweight="bold", color="#222222", bbox=_BOX, zorder=10)))
+                                 dict(fontsize=9, fontweight="bold", color="#222222", bbox=_BOX, zorder=10), len(marks) - 1))
         handles.append(Line2D([], [], color=color, linewidth=2.2, label=_short(actor or "(unknown actor)", 30)))
 
     # legend
