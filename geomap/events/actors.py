@@ -57,6 +57,8 @@ class Story:
     #: the leader of the last group said to be led by someone ("a delegation led by X")
     led: str | None = None
     alias_words: int = 0
+    #: people in the order the story last mentioned them (most recent last)
+    recent: list[str] = field(default_factory=list)
     alias_of: dict[str, str] = field(default_factory=dict)
 
 
@@ -171,6 +173,7 @@ _TRAVEL_GROUPS = frozenset("delegation delegations group team mission visitors p
 
 _PRONOUNS = {"he": ("m", True), "she": ("f", True), "him": ("m", False), "his": ("m", False), "her": ("f", False),
              "they": (None, True), "them": (None, False), "their": (None, False)}
+_SEVERAL_RX = re.compile(r"\b(?:[Tt]he )?(two|three|four|[Bb]oth)(?: \w+)? (?:envoys|ministers|leaders|men|women|presidents|diplomats|officials|mediators|delegates|executives|players|athletes|sides)\b")
 _WORD_RX = re.compile(r"[\w’'-]+")
 _PRONOUN_RX = re.compile(r"\b(?:he|she|him|his|her|they|them|their|He|She|His|Her|They|Their)\b")
 _DESCR_RX = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Aa]n?|[Ii]ts|[\w’']+['’]s)((?: [\w’'-]+){1,4})")
@@ -234,6 +237,13 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
             refs.remove(r)
             refs.append(Ref(m.start(1), r.end, r.keys, "name"))
             occupied.append((m.start(1), r.end))
+    # "the two envoys", "both ministers": the people the story has just named
+    for m in _SEVERAL_RX.finditer(sent_text):
+        n = {"two": 2, "both": 2, "three": 3, "four": 4}[m.group(1).lower()]
+        if len(story.recent) >= n and free(m.start(), m.end()):
+            refs = [r for r in refs if not (m.start() <= r.start < m.end())]
+            refs.append(Ref(m.start(), m.end(), tuple(story.recent[-n:]), "group"))
+            occupied.append((m.start(), m.end()))
     # groups: "protesters", "Suspected jihadist fighters", "a delegation led by X"
     words = [(m.group(0), m.start(), m.end(), sent_text) for m in _WORD_RX.finditer(sent_text)]
     lows = {w[0].lower() for w in words}

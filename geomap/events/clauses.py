@@ -115,7 +115,8 @@ def _choose(cands: list[Trigger], toks: list[Tok], i: int, sent: str) -> Trigger
     nouny = prev in _DETERMINERS or prev.endswith("'s") or prev.endswith("’s") or prev.isdigit() or (
         i > 0 and toks[i - 1].text[:1].isupper() and prev not in _AUX and not _cap_start(toks, i - 1))
     verby = prev in _AUX or prev2 in ("will", "to", "would")
-    if prev in ("a", "an", "the", "his", "her", "their", "its") or (prev2 in ("a", "an", "the") and prev not in _AUX):
+    adjective = "-" in prev or prev.endswith(("al", "ic", "ous", "ive", "ful", "less", "ary", "ern", "est"))
+    if prev in ("a", "an", "the", "his", "her", "their", "its") or (prev2 in ("a", "an", "the") and adjective and prev not in _AUX):
         cands = [c for c in cands if c.pos == "noun"]  # "a high-speed train", "a fire at": no verb
         if not cands:
             return None

@@ -224,6 +224,10 @@ def _count(rx: re.Pattern, text: str) -> int | None:
 def _remember(story: Story, refs, frames: list[Frame]) -> None:
     persons = [k for r in refs if r.kind in ("name", "title", "pronoun") for k in r.keys if story.entities.get(k) and story.entities[k].kind == "person"]
     subj = [k for f in frames for k in f.actors if k in story.entities]
+    for k in persons:
+        if k in story.recent:
+            story.recent.remove(k)
+        story.recent.append(k)
     focus = subj or persons
     if focus:
         story.last_person = focus[0] if subj else focus[-1]

@@ -262,8 +262,9 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     """
     aux_l = aux.lower()
     tail = aux_l[-60:]
-    near = aux_l[-28:]
-    clause = aux_l[-45:]
+    words = aux_l.split()
+    near = " ".join(words[-6:]) + (" " if aux_l.endswith(" ") else "")  # the verb group before the trigger
+    clause = " ".join(words[-10:])
     after_l = after.lower()[: 140 if noun else 70]
     perfect = bool(re.search(r"\bhad (?:\w+ ){0,2}$", tail) or re.search(r"\bhad been\b", near))
     cancelled = bool(_CANCEL.search(after_l))
