@@ -5,14 +5,17 @@ The verbs take article text and return GeoDataFrames (or a ``folium.Map``):
 >>> import geomap
 >>> gdf = geomap.places("Putin met Lukashenko in Sochi.", offline=True)   # doctest: +SKIP
 
-The verbs ``geomap.places``, ``geomap.events`` and ``geomap.itinerary`` share their names with
-modules of the package. They stay the functions however the modules are imported: the package
-refuses to let a submodule replace a verb (use ``from geomap.events import ...`` or
-``importlib.import_module("geomap.events")`` to reach the module itself).
+The verbs ``geomap.events`` and ``geomap.itinerary`` share their names with modules of the
+package. They stay the verbs however the modules are imported (the package never lets a
+submodule replace a verb), and reach through to the module for everything but a call:
+``geomap.events.extract_events`` is the module's function, ``geomap.events(text)`` the verb.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import sys
 import types
 
@@ -55,6 +58,49 @@ def render_static(*args, **kwargs):
     kwargs = {k: plain(v) if hasattr(v, "geometry") and hasattr(v, "columns") else v for k, v in kwargs.items()}
     return _render_static(*args, **kwargs)
 
+
+class _Verb:
+    """A verb that shares its name with a module of the package (``geomap.events``).
+
+    Calling it runs the verb; any other attribute is the module's, so ``geomap.events(text)``,
+    ``import geomap.events.extract as x`` and ``mock.patch("geomap.events.extract_events")`` all
+    work as written.
+    """
+
+    def __init__(self, func: types.FunctionType, module: str) -> None:
+        object.__setattr__(self, "_func", func)
+        object.__setattr__(self, "_module", module)
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __call__(self, *args, **kwargs):
+        return self._func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<geomap verb {self._func.__name__}{inspect.signature(self._func)}>"
+
+    def _target(self) -> types.ModuleType:
+        return importlib.import_module(self._module)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return getattr(self._target(), name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._target(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._target(), name)
+
+
+_OWN = frozenset({"__module__", "__name__", "__qualname__", "__doc__", "__wrapped__", "__dict__", "__annotations__",
+                  "__type_params__"})
+
+events = _Verb(events, "geomap.events")
+itinerary = _Verb(itinerary, "geomap.itinerary")
 
 #: Public functions that a submodule of the same name must never replace on the package.
 _VERBS = frozenset({"places", "events", "itinerary", "analyse", "analyse_many", "build_map", "render_static"})

@@ -47,6 +47,15 @@ def test_verbs_stay_callable_in_any_order(gazetteer):
         assert len(geomap.events(text, date="2023-09-12")) == len(first)
         assert len(geomap.itinerary(text)) == len(stops)
         assert geomap.analyse(text).places and geomap.build_map(text, offline=True) is not None
+        import geomap.events.extract as extract_module  # the module is still reachable by its dotted name
+        assert extract_module.__name__ == "geomap.events.extract"
+        assert geomap.events.extract_events is extract_events
+        from unittest import mock
+        with mock.patch("geomap.events.extract_events", lambda *a, **k: []):
+            from geomap.events import extract_events as patched
+            assert patched is not extract_events
+        from geomap.events import extract_events as restored
+        assert restored is extract_events
         print("ok")
     """)
     assert r.returncode == 0, r.stderr
