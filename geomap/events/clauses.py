@@ -120,6 +120,13 @@ def _choose(cands: list[Trigger], toks: list[Tok], i: int, sent: str) -> Trigger
         cands = [c for c in cands if c.pos == "noun"]  # "a high-speed train", "a fire at": no verb
         if not cands:
             return None
+    if prev in ROLE_OF_PREP or prev in ("a", "an", "the", "his", "her", "their", "its", "of", "with"):
+        # "for advanced weapons", "the planned stop": a participle before a noun is an adjective
+        nxt = toks[i + 1].low if i + 1 < len(toks) else ""
+        if nxt.isalpha() and nxt not in ROLE_OF_PREP and nxt not in _AUX:
+            cands = [c for c in cands if not (c.pos == "verb" and c.tag in ("VBN", "VBD") and c.end - c.start == 1)]
+            if not cands:
+                return None
     best_len = max(c.end - c.start for c in cands)
     longest = [c for c in cands if c.end - c.start == best_len]
     if best_len > 1:
@@ -388,9 +395,16 @@ _OBJECT_FILL = frozenset("a an the his her their its new first second further fr
                          "defence defense military joint major formal final".split())
 
 
+_OBJECT_STOP = frozenset("and or but about with of between against over during after before since than".split())
+
+
 def _object_of(toks: list[Tok], after_verb: int, noun_start: int) -> bool:
     gap = toks[after_verb:noun_start]
-    return len(gap) <= 3 and all(t.low in _OBJECT_FILL or (t.low.isalpha() and t.low not in ROLE_OF_PREP and t.low not in _AUX and t.low not in ("and", "or", "but")) for t in gap)
+    return len(gap) <= 3 and all(
+        t.low in _OBJECT_FILL or (t.text.islower() and t.low.isalpha() and t.low not in ROLE_OF_PREP and t.low not in _AUX
+                                  and t.low not in _OBJECT_STOP)
+        for t in gap
+    )
 
 
 def toks_before(text: str, pos: int) -> str:

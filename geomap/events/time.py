@@ -241,6 +241,9 @@ _SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|announced|added|stated|warned|
                             r"pledged|threatened|claimed)\b(?:[^.;]*)$", re.I)
 
 
+_TOPIC_PREPS = frozenset("about of on over regarding concerning after following since during despite".split())
+
+
 @dataclass(frozen=True)
 class Modality:
     status: str  # occurred | planned | cancelled | negated | hypothetical
@@ -263,7 +266,11 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     aux_l = aux.lower()
     tail = aux_l[-60:]
     words = aux_l.split()
-    near = " ".join(words[-6:]) + (" " if aux_l.endswith(" ") else "")  # the verb group before the trigger
+    near_words = words[-6:]
+    if noun:  # "would brief X about the discussions": a topic, not what the modal governs
+        cut = max((k for k, w in enumerate(near_words) if w in _TOPIC_PREPS), default=-1)
+        near_words = near_words[cut + 1 :]
+    near = " ".join(near_words) + (" " if aux_l.endswith(" ") else "")  # the verb group before the trigger
     clause = " ".join(words[-10:])
     after_l = after.lower()[: 140 if noun else 70]
     perfect = bool(re.search(r"\bhad (?:\w+ ){0,2}$", tail) or re.search(r"\bhad been\b", near))

@@ -73,7 +73,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
                "move on", "move", "go on to", "go to", "go", "continue", "sail", "journey", "proceed", "set off",
                "come", "reach", "transfer", "take to", "escape", "relocate", "evacuate to", "stop", "stop over", "transit",
                "board", "fly in", "fly back", "fly home", "head home", "make stop", "enter", "touch down",
-               "jet", "commute", "trek", "ride", "ferry", "rush", "divert", "reroute",
+               "commute", "trek", "ride", "ferry", "rush", "divert", "reroute",
                "be due", "be expected in", "be expected at", "be expected back", "spend", "stay", "remain", "be back",
                # presence: where someone lives, works or is based
                "live", "be born", "grow up", "settle", "reside", "be based", "work", "employ", "study",
