@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up a virtual environment with geomap and its test tools, then run the tests.
 # Installs Debian's chromium (for the browser tests) when it is missing and we are root.
+# Among the tests, tests/test_package.py builds the wheel (pip wheel --no-deps), installs it alone
+# into a fresh virtual environment and runs the example there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
