@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
 
@@ -11,8 +13,10 @@ from pyproj import Geod
 
 from geomap.frames import events_frame, legs_frame, places_frame, stops_frame
 from geomap.model import Event, Itinerary, Leg, Place, Stop
+from geomap.errors import ConfigError
+from geomap.render import _common as c
 from geomap.render import build_map
-from geomap.render.interactive import EVENT_LAYER_THRESHOLD
+from geomap.render.interactive import COMPRESS_ABOVE
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -86,7 +90,7 @@ def html(frames) -> str:
 
 def test_layers_have_readable_names(frames):
     names = layer_names(build_map(**frames))
-    assert names == ["Countries mentioned", "Other places mentioned", "Events", "Kim Jong Un"]
+    assert names == ["Countries mentioned", "Other places mentioned", "Events: meet", "Kim Jong Un"]
 
 
 def test_one_numbered_marker_per_stop(html):
@@ -151,12 +155,32 @@ def test_other_places_exclude_stops_and_events(frames):
     assert len(markers) == 2  # Moscow and Minsk; Sochi and Vladivostok are already drawn
 
 
-def test_controls_legend_slider_title(html):
+def controls_config(html: str) -> dict:
+    """The one ``geomap.controls(map, {...})`` call of a page, as a dict."""
+    assert html.count("geomap.controls(") == 1
+    start = re.search(r"geomap\.controls\(map_\w+, ", html).end()
+    return _unescaped(json.JSONDecoder().raw_decode(html, start)[0])
+
+
+def _unescaped(value):
+    """JSON strings as the browser sees them (to_js leaves &lt; and friends, \\u003c is already decoded)."""
+    if isinstance(value, dict):
+        return {k: _unescaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescaped(v) for v in value]
+    return value
+
+
+def test_controls_legend_timeline_title(html):
     assert "L.control.layers" in html
-    assert "geomap.legend(" in html and "geomap.fullscreen(" in html and "geomap.declutter(" in html
-    assert re.search(r"geomap\.slider\(map_\w+, \[feature_group_\w+\], \[\"2023-09-15\"\]\)", html)
-    assert "geomap.title(" in html and "Kim Jong Un in Russia" in html
-    assert "fitBounds" in html
+    cfg = controls_config(html)
+    assert cfg["title"] == "Kim Jong Un in Russia" and cfg["fullscreen"] and cfg["labels"]
+    assert cfg["dates"] == ["2023-09-15"]
+    assert [s["t"] for s in cfg["steps"]] == ["1. Vostochny Cosmodrome", "2. Komsomolsk-on-Amur", "3. Vladivostok"]
+    assert [len(s["l"]) for s in cfg["steps"]] == [0, 2, 2]  # the leg into each stop and its arrow
+    assert "<mark>Vladivostok</mark>" in cfg["steps"][2]["h"]
+    assert "Kim Jong Un" in cfg["legend"] and "meet" in cfg["legend"]
+    assert cfg["fit"] is not None
 
 
 def test_title_is_escaped():
@@ -164,9 +188,10 @@ def test_title_is_escaped():
     assert "<b>x</b>" not in unescape_js(html) and "&lt;b&gt;x&lt;/b&gt;" in unescape_js(html)
 
 
-def test_no_slider_without_dates():
+def test_no_timeline_without_dates_or_stops():
     ev = Event("e1", ("A",), "meet", "Sochi", 43.6, 39.73, None, "occurred", "A met in Sochi.")
-    assert "geomap.slider(" not in render(build_map(events=events_frame([ev])))
+    cfg = controls_config(render(build_map(events=events_frame([ev]))))
+    assert cfg["dates"] == [] and cfg["steps"] == []
 
 
 def test_online_uses_osm_tiles_and_offline_does_not(frames):
@@ -195,19 +220,85 @@ def test_cancelled_stop_is_marked():
     assert html.count("geomap-stop geomap-cancelled") == 1
 
 
-def test_many_events_go_through_one_geojson_layer():
-    n = EVENT_LAYER_THRESHOLD + 100
+def _event_data(html: str) -> dict:
+    start = re.search(r"geomap\.events\(map_\w+, \{[^}]*\}, ", html).end()
+    data = json.JSONDecoder().raw_decode(html, start)[0]
+    if "z" in data:
+        data = json.loads(gzip.decompress(base64.b64decode(data["z"])))
+    return data
+
+
+def test_events_ship_as_compact_columns_one_layer_per_type():
+    evs = [Event(f"e{i}", ("A", "B"), ("visit", "protest", "assault")[i % 3], f"P{i % 7}", -40 + (i % 80),
+                 -170 + (i % 340), f"2024-01-{1 + i % 28:02d}", "occurred", f"A visited P{i % 7} {XSS_SCRIPT}.")
+           for i in range(300)]
+    m = build_map(events=events_frame(evs))
+    assert [n for n in layer_names(m) if n.startswith("Events")] == [
+        "Events: visit", "Events: protest", "Events: assault"]
+    html = render(m)
+    assert html.count("geomap.events(") == 1 and XSS_SCRIPT not in unescape_js(html)
+    data = _event_data(html)
+    assert data["n"] == 300 and data["K"] == ["visit", "protest", "assault"]
+    assert len(data["S"]) < 30  # repeated places, actors and sentences are stored once
+    assert data["S"][data["f"]["a"][0]] == "A, B"
+    assert data["x"][1] == -169 * 100000 and data["D"][data["d"][1]] == "2024-01-02"
+    assert "&lt;script&gt;" in data["S"][data["f"]["q"][0]]
+
+
+def test_event_type_falls_back_to_action_and_styles_the_legend():
+    evs = [Event("e1", ("A",), "met", "Sochi", 43.6, 39.73, None, "occurred", "A met B in Sochi."),
+           Event("e2", ("A",), "staged", "Minsk", 53.9, 27.57, None, "planned", "A staged it in Minsk.")]
+    frame = events_frame(evs)
+    frame.loc[1, "event_type"] = "protest"
+    html = render(build_map(events=frame))
+    assert _event_data(html)["K"] == ["meet", "protest"]
+    legend = controls_config(html)["legend"]
+    assert ">meet</div>" in legend and ">protest</div>" in legend and "planned (hollow)" in legend
+
+
+def test_many_events_are_compressed():
+    n = COMPRESS_ABOVE + 100
     evs = [Event(f"e{i}", ("A",), "visit", f"P{i}", -40 + (i % 80), -170 + (i % 340), f"2024-01-{1 + i % 28:02d}",
                  "occurred", f"A visited P{i} {XSS_SCRIPT}.") for i in range(n)]
-    m = build_map(events=events_frame(evs))
-    group = next(ch for ch in m._children.values() if getattr(ch, "layer_name", "") == "Events")
-    assert not any(isinstance(ch, folium.CircleMarker) for ch in group._children.values())
+    html = render(build_map(events=events_frame(evs)))
+    assert re.search(r'geomap\.events\(map_\w+, \{[^}]*\}, \{"z":"[A-Za-z0-9+/=]+"\}', html)
+    data = _event_data(html)
+    assert data["n"] == n and XSS_SCRIPT not in html
+    assert all(XSS_SCRIPT not in t for t in data["S"])
+
+
+def test_composing_calls_keeps_one_control_set_and_actor_colours():
+    a = itinerary("A", [("Minsk", 53.9, 27.57, "2024-01-01", "occurred", "visit", "A was in Minsk."),
+                        ("Moscow", 55.75, 37.62, "2024-01-03", "occurred", "visit", "A was in Moscow.")])
+    b = itinerary("B", [("Sochi", 43.6, 39.73, "2024-01-02", "occurred", "visit", "B was in Sochi.")])
+    m = build_map(stops=stops_frame([a]), legs=legs_frame([a]), title="One")
+    build_map(stops=stops_frame([b]), m=m)
+    build_map(stops=stops_frame([a]), m=m)
     html = render(m)
-    assert html.count("geomap.eventsLayer(") == 1
-    call = re.search(r"geomap\.eventsLayer\(feature_group_\w+, (\{.*?\}), \{\"occurred\"", html, flags=re.S)
-    data = json.loads(call.group(1))
-    assert data["type"] == "FeatureCollection" and len(data["features"]) == n
-    assert XSS_SCRIPT not in unescape_js(html)
+    cfg = controls_config(html)
+    assert html.count("L.control.layers") == 1 and html.count("geomap.controls(") == 1
+    assert cfg["legend"].count(">A</div>") == 1 and cfg["legend"].count(">B</div>") == 1
+    colours = re.findall(r'border-top-color:(#[0-9a-f]{6})"></span>([AB])<', cfg["legend"])
+    assert dict((n, col) for col, n in colours) == {"A": c.actor_color(0), "B": c.actor_color(1)}
+    # steps of all calls in time order (the second call's Sochi between A's Minsk and Moscow)
+    assert [s["t"] for s in cfg["steps"]][:3] == ["1. Minsk", "1. Minsk", "1. Sochi"] or \
+        [s["d"] for s in cfg["steps"]] == sorted(s["d"] for s in cfg["steps"])
+    assert html.index("L.control.layers") > html.rindex("feature_group_")
+
+
+def test_tiles_pass_through_and_offline_refuses_them():
+    html = render(build_map(tiles="CartoDB positron"))
+    assert "basemaps.cartocdn.com" in html and "tile.openstreetmap.org" not in html
+    mine = folium.Map(tiles=None)
+    build_map(m=mine, tiles="https://tiles.example.org/{z}/{x}/{y}.png", attr="Example tiles")
+    assert "tiles.example.org" in render(mine) and "Example tiles" in render(mine)
+    with pytest.raises(ConfigError):
+        build_map(tiles="CartoDB positron", offline=True)
+
+
+def test_offline_basemap_is_credited():
+    html = unescape_js(render(build_map(offline=True)))
+    assert "geomap.credit(" in html and "Natural Earth" in html
 
 
 def test_antimeridian_route_is_continuous():

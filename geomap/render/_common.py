@@ -5,7 +5,7 @@ Everything here is pure except :func:`countries`, which reads the shipped basema
 
 from __future__ import annotations
 
-import html
+import datetime as _dt
 import json
 import math
 import re
@@ -29,6 +29,7 @@ __all__ = [
     "esc",
     "highlight",
     "actor_color",
+    "date_text",
     "EVENT_STYLES",
     "event_kind",
     "stop_popup",
@@ -127,10 +128,12 @@ def esc(text: Any) -> str:
 def is_empty(value: Any) -> bool:
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, (bool, int)):
+        return False
     try:
         return bool(pd.isna(value)) if not isinstance(value, (list, tuple)) else len(value) == 0
     except (TypeError, ValueError):
@@ -181,6 +184,24 @@ def event_kind(event_type: Any, action: Any = None) -> str:
     return "other"
 
 
+def date_text(value: Any, precision: Any = None) -> str:
+    """A date as ISO text to its precision (frames hold ``datetime64`` with a ``date_precision``).
+
+    >>> date_text(pd.Timestamp("2024-03-01"), "month"), date_text(pd.Timestamp("2024-03-05")), date_text(pd.NaT)
+    ('2024-03', '2024-03-05', '')
+    """
+    if is_empty(value):
+        return ""
+    if isinstance(value, (_dt.date, pd.Timestamp)):
+        ts = pd.Timestamp(value)
+        p = "" if is_empty(precision) else str(precision)
+        fmt = {"year": "%Y", "month": "%Y-%m"}.get(p, "%Y-%m-%d")
+        if ts.hour or ts.minute:
+            fmt += " %H:%M"
+        return ts.strftime(fmt)
+    return str(value)
+
+
 def actor_color(index: int) -> str:
     return ACTOR_COLORS[index % len(ACTOR_COLORS)]
 
@@ -214,7 +235,7 @@ def stop_popup(row: Any) -> str:
     table = _rows([
         ("Actor", esc(row.get("actor"))),
         ("Action", esc(row.get("action"))),
-        ("Date", esc(row.get("date"))),
+        ("Date", esc(date_text(row.get("date"), row.get("date_precision")))),
         ("Status", _status(row.get("status"))),
     ])
     quote = highlight(row.get("evidence"), row.get("place"))
@@ -223,7 +244,8 @@ def stop_popup(row: Any) -> str:
 
 
 def stop_tooltip(row: Any) -> str:
-    bits = [esc(row.get("actor")), esc(row.get("action")), esc(row.get("date")), esc(row.get("status"))]
+    bits = [esc(row.get("actor")), esc(row.get("action")), esc(date_text(row.get("date"), row.get("date_precision"))),
+            esc(row.get("status"))]
     detail = " · ".join(b for b in bits if b)
     return f"<b>{esc(row['seq'])}. {esc(row['place'])}</b><br>{detail}"
 
@@ -256,7 +278,7 @@ def event_fields(row: Any) -> dict[str, str]:
         "pl": esc(row.get("place")),
         "a": esc(actors),
         "ac": esc(row.get("action")),
-        "d": esc(row.get("date")),
+        "d": esc(date_text(row.get("date"), row.get("date_precision"))),
         "s": esc(status),
         "q": highlight(row.get("sentence"), row.get("place"), a, b),
     }

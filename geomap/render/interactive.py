@@ -18,6 +18,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +244,7 @@ def _controls(m: folium.Map, created: bool) -> _Controls:
 def _stop_icon(row: dict[str, Any], actor_color: str) -> folium.DivIcon:
     status = _status(row.get("status"))
     fill = c.STATUS_COLORS[status]
-    date = c.esc(row.get("date"))
+    date = c.esc(c.date_text(row.get("date"), row.get("date_precision")))
     html = (
         f'<div class="geomap-stop geomap-{status}" data-actor="{c.esc(row.get("actor"))}" data-date="{date}">'
         f'<span class="geomap-num" style="background:{fill};box-shadow:0 0 0 2px {actor_color},0 1px 4px rgba(0,0,0,.5)">'
@@ -314,7 +316,7 @@ def _add_actor_layers(
             _bind(marker, "Popup", c.stop_popup(row), maxWidth=340)
             _bind(marker, "Tooltip", c.stop_tooltip(row), direction="top", offset=[0, -12])
             group.add_child(marker)
-            date = None if c.is_empty(row.get("date")) else c.esc(row.get("date"))
+            date = c.esc(c.date_text(row.get("date"), row.get("date_precision"))) or None
             last_date = date or last_date
             try:
                 seq = int(row.get("seq"))
@@ -329,23 +331,25 @@ def _add_actor_layers(
         m.add_child(group)
 
 
-def _column(df: pd.DataFrame, name: str) -> pd.Series:
+def _column(df: pd.DataFrame, name: str) -> list[Any]:
+    """A column as a plain list (missing values as None), or Nones when the frame lacks it."""
     if name in df.columns:
-        return df[name]
-    return pd.Series([None] * len(df), index=df.index, dtype=object)
+        col = df[name]
+        return col.astype(object).where(col.notna(), None).tolist()
+    return [None] * len(df)
 
 
 def _text(value: Any) -> str:
     """A cell as display text: lists (actors, targets) joined, numbers without a trailing .0."""
     if isinstance(value, str):
         return value
+    if value is None:
+        return ""
     if isinstance(value, (list, tuple, np.ndarray)):
         return ", ".join(str(v) for v in value)
-    if c.is_empty(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    if isinstance(value, float):
+        return "" if math.isnan(value) else (str(int(value)) if value.is_integer() else str(value))
+    return "" if c.is_empty(value) else str(value)
 
 
 class _Strings:
@@ -362,7 +366,7 @@ class _Strings:
             self.table.append(text)
         return i
 
-    def codes(self, values: pd.Series, *, escape: bool = True) -> list[int]:
+    def codes(self, values: list[Any], *, escape: bool = True) -> list[int]:
         """Codes of a column: text conversion and escaping happen once per distinct value."""
         raw = [_text(v) for v in values]
         uniques = {v: self.add(c.esc(v) if escape else v) for v in dict.fromkeys(raw)}
@@ -398,12 +402,24 @@ def _event_payload(events: gpd.GeoDataFrame, shift: bool) -> tuple[dict[str, Any
     if shift:
         x = np.where(x < 0, x + 360, x)
 
-    kinds_col = [c.event_kind(t, a) for t, a in zip(_column(df, "event_type"), _column(df, "action"))]
+    kind_of: dict[tuple, str] = {}
+    kinds_col = []
+    for pair in zip(_column(df, "event_type"), _column(df, "action")):
+        kind = kind_of.get(pair)
+        if kind is None:
+            kind = kind_of[pair] = c.event_kind(*pair)
+        kinds_col.append(kind)
     kinds = list(dict.fromkeys(kinds_col))
     kind_code = {k: i for i, k in enumerate(kinds)}
     status_code = {s: i for i, s in enumerate(c.STATUS_COLORS)}
     statuses = [status_code.get(_text(v), 0) for v in _column(df, "status")]
-    dates_raw = [_text(v) for v in _column(df, "date")]
+    seen_dates: dict[tuple, str] = {}
+    dates_raw = []
+    for pair in zip(_column(df, "date"), _column(df, "date_precision")):
+        d = seen_dates.get(pair)
+        if d is None:
+            d = seen_dates[pair] = c.date_text(*pair)
+        dates_raw.append(d)
     date_table = sorted({c.esc(d) for d in dates_raw if d})
     date_code = {d: i for i, d in enumerate(date_table)}
     dates = [date_code[c.esc(d)] if d else -1 for d in dates_raw]
@@ -519,11 +535,17 @@ def _add_countries(m: folium.Map, places: list[dict], shift: bool) -> None:
     m.add_child(group)
 
 
+@lru_cache(maxsize=2)
+def _basemap_js(shift: bool) -> str:
+    """The whole basemap as JavaScript, made once per process (it is the same for every map)."""
+    return c.to_js(_countries_data(None, shift))
+
+
 def _add_basemap(m: folium.Map, shift: bool) -> None:
     style = {"color": c.LAND_EDGE, "weight": 0.8, "fillColor": c.LAND_FILL, "fillOpacity": 1}
     m.add_child(_Script(
         f"{m.get_name()}.getContainer().classList.add('geomap-offline');"
-        f"geomap.polygons({m.get_name()}, {m.get_name()}, {c.to_js(_countries_data(None, shift))},"
+        f"geomap.polygons({m.get_name()}, {m.get_name()}, {_basemap_js(shift)},"
         f" {c.to_js(style)}, false, 'geomapBase', 150);"
         f"geomap.credit({m.get_name()}, {c.to_js(BASEMAP_CREDIT)});"
     ))
