@@ -166,13 +166,23 @@ def test_two_processes_write_at_once(path):
 
 def test_a_corrupt_file_is_moved_aside(path, capsys):
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"this is not a database" * 100)
+    path.write_bytes(b"SQLite format 3\x00" + b"this is not a database" * 100)
     with GeocodeCache(path) as c:
         c.put("s", "q", "{}", hit=False, reason="not found")
         assert c.shared and c.get("s", "q", "{}") is not None
     assert path.with_name(path.name + ".corrupt").exists()
     err = capsys.readouterr().err
     assert "damaged" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_file_that_is_not_sqlite_is_left_alone(path, capsys):
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"my notes, not a database\n" * 100)
+    with GeocodeCache(path) as c:
+        c.put("s", "q", "{}", hit=False, reason="not found")
+        assert not c.shared and c.get("s", "q", "{}") is not None
+    assert path.read_bytes() == b"my notes, not a database\n" * 100
+    assert "in memory" in capsys.readouterr().err
 
 
 def test_an_unusable_folder_falls_back_to_memory(tmp_path, capsys):

@@ -129,6 +129,17 @@ def _is_damage(exc: BaseException) -> bool:
         w in text for w in ("malformed", "not a database", "corrupt", "unknown cache schema", "no such table"))
 
 
+def _foreign(path: Path) -> bool:
+    """Whether ``path`` holds something that is not SQLite at all (a text file given by mistake):
+    such a file is never moved or written."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return bool(head) and head != b"SQLite format 3\x00"[: len(head)]
+
+
 def _move_aside(path: Path, exc: BaseException, *, renew: bool = False) -> Path:
     """Rename a damaged cache to ``<name>.corrupt`` (with its WAL files), saying so on one line."""
     aside = path.with_name(path.name + ".corrupt")
@@ -183,6 +194,8 @@ class GeocodeCache:
     def _open(self) -> sqlite3.Connection:
         if self.path is None:
             return self._init(_connect(":memory:"))
+        if self.path.exists() and (not self.path.is_file() or _foreign(self.path)):
+            return self._memory_fallback(ConfigError(f"{self.path} is not a geocoding cache; leaving it alone"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return self._init_retrying(self.path)
@@ -419,6 +432,8 @@ def _open_existing(path: Path, *, write: bool = False) -> sqlite3.Connection | N
         raise ConfigError(f"{path}: cannot read the geocoding cache ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"{path}: not a regular file, so not a geocoding cache")
+    if _foreign(path):
+        raise ConfigError(f"{path}: not a geomap geocoding cache (not SQLite); leaving it alone")
     try:
         con = _connect(path)
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
