@@ -164,3 +164,37 @@ def test_wheel_in_a_fresh_environment_gives_the_editable_results(tmp_path, gazet
     assert json.loads(installed.stdout) == json.loads(editable.stdout)
     vostochny = next(p for p in json.loads(installed.stdout) if p["name"].startswith("Vostochny"))
     assert vostochny["kind"] == "landmark" and abs(vostochny["lat"] - 51.88) < 0.2
+
+
+def test_a_first_build_on_a_terminal_shows_its_progress(tmp_path):
+    """A real first run with stderr on a pseudo-terminal: the build says what it does (once, ~30 s)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    article = tmp_path / "a.txt"
+    article.write_text("Talks opened in Minsk.", encoding="utf-8")
+    env = {**os.environ, "GEOMAP_OFFLINE": "1", "GEOMAP_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("GEOMAP_GAZETTEER", None)
+    proc = subprocess.Popen([sys.executable, "-m", "geomap", "places", str(article)], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 600)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = proc.communicate(timeout=600)
+    os.close(master)
+    assert proc.returncode == 0, seen.decode(errors="replace")
+    text = seen.decode(errors="replace")
+    assert "building the gazetteer index" in text and "gazetteer: compiled" in text and "gazetteer: wrote" in text
+    assert json.loads(out)[0]["name"] == "Minsk"
+    assert [p.name for p in (tmp_path / "cache").glob("gazetteer-*.sqlite")]
