@@ -22,7 +22,7 @@ from typing import NamedTuple
 from ..model import Place
 from .actors import Ref
 from .time import Modality, TimePhrase, modality
-from .vocabulary import PERSON_NOUNS, STOP_TYPES, TYPES, Trigger, is_participle, trigger_of
+from .vocabulary import GROUP_NOUNS, PERSON_NOUNS, STOP_TYPES, TYPES, Trigger, is_participle, trigger_of
 
 __all__ = ["Frame", "PlaceArg", "read_sentence", "tokens_of"]
 
@@ -317,6 +317,11 @@ def read_sentence(
         own = next((r for r in refs if r.kind == "group" and r.start <= f.start < r.end), None)
         if own is not None:
             subj = own.keys
+        if f.trigger.pos == "noun":
+            owner = next((r for r in refs if 0 <= f.start - r.end <= 12 and re.fullmatch(r"(?:['’]s)?\s+(?:\w+\s+)?", text[r.end : f.start])
+                          and (r.kind != "pronoun" or text[r.start : r.end].lower() in ("his", "her", "their"))), None)
+            if owner is not None:
+                subj = owner.keys  # "his trip to X", "Lind's visit to X"
         named = _named_subject(text, prev_end, f.start) if not subj and f.trigger.pos == "verb" and not f.passive else ()
         gap = text[prev_end : f.start]
         main_gap = re.sub(r",\s*(?:which|who|that|where)\b[^,;]*,", ",", gap)  # a relative clause ends, the subject resumes
@@ -335,7 +340,9 @@ def read_sentence(
         if f.type == "travel" and subj and all(k.split()[-1].lower() in _AID_CARRIERS for k in subj):
             f.type = "aid"  # "a convoy crossed into X": aid on the move
         after_refs = [r for r in refs if f.end <= r.start < nxt]
-        if f.passive:
+        if f.passive and f.type in STOP_TYPES:
+            f.actors = subj  # "was flown to X", "were transferred to X": the subject travels
+        elif f.passive:
             by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
             f.targets = subj
             f.actors = tuple(k for r in by[:1] for k in r.keys)
@@ -352,7 +359,7 @@ def read_sentence(
                     pre = text[max(f.end, r.start - 45) : r.start]
                     if r.kind in ("name", "title", "group", "org") and (
                         re.search(r"\b(?:with|between|and|met|meet|meeting|hosted|welcomed|received|joined|by)\b", pre)
-                        or r.start - f.end <= 2
+                        or r.start - f.end <= 2 or re.fullmatch(r"\s*(?:[A-Z][\w.’'-]*\s+){1,4}", text[f.end : r.start])
                     ) and not re.search(r"\b(?:said|told)\b", pre):
                         others.extend(k for k in r.keys if k not in others)
                 if f.type == "host" and others:
@@ -388,6 +395,15 @@ def read_sentence(
         if f.mod.perfect:
             f.shift = min(f.shift, -1.0)
         prev_end = f.end
+    # "Before heading to X, Lind toured Y": a fronted clause shares the main clause's subject
+    if frames and not frames[0].actors and re.match(r"\s*(?:Before|After|While|Having|On|Upon|During|Ahead of|Since)\b", text):
+        main = next((f for f in frames[1:] if f.actors and not f.passive), None)
+        if main is not None:
+            for f in frames:
+                if f is main:
+                    break
+                if not f.actors:
+                    f.actors = main.actors
     return frames
 
 
@@ -461,6 +477,8 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
                 return None, None
             if t == "of" and j > 0 and toks[j - 1].low == "out":
                 return "origin", None  # "flying residents out of X"
+            if t == "of" and j > 0 and toks[j - 1].low in GROUP_NOUNS:
+                return "location", None  # "Residents of Madrid voted"
             if t == "of":
                 for fi, f in enumerate(frames):
                     if f.trigger.pos == "noun" and f.trigger.end in (j, j - 1):

@@ -139,6 +139,8 @@ def _events_of(
         main = [a for a in main if _can_be_stop(a.place)]
     status = _status(f, date, pub)
     order = si + 0.5 * f.shift + 0.01 * fi
+    if f.mod.perfect and not date:
+        order -= 1.0  # an undated "had flown" goes back before what the story told just before
     rows: list[tuple[Place, str | None, float]] = []
     if not main and origins and f.type in ("travel", "evacuate"):
         rows = [(origins[0].place, "origin", order)]

@@ -273,7 +273,7 @@ def modality(aux: str, after: str, *, noun: bool = False) -> Modality:
     near = " ".join(near_words) + (" " if aux_l.endswith(" ") else "")  # the verb group before the trigger
     clause = " ".join(words[-10:])
     after_l = after.lower()[: 140 if noun else 70]
-    perfect = bool(re.search(r"\bhad (?:\w+ ){0,2}$", tail) or re.search(r"\bhad been\b", near))
+    perfect = bool(re.search(r"\bhad(?: \w+){0,2}\s*$", tail) or re.search(r"\bhad been\b", near))
     cancelled = bool(_CANCEL.search(after_l))
     if noun:
         cancelled = cancelled or bool(_CANCEL.search(near))
