@@ -25,9 +25,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from spacy.language import Language
-from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
+try:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+    from spacy.util import filter_spans
+except ImportError as exc:  # pragma: no cover - the extra is optional
+    raise ImportError(f"geomap's spaCy component needs spaCy: pip install 'geomap[spacy]' ({exc})") from exc
 
 __all__ = ["GeomapComponent", "make_geomap", "LABELS", "SPAN_ATTRIBUTES"]
 
