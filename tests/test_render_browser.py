@@ -14,7 +14,10 @@ import pytest
 from geomap.frames import events_frame
 from geomap.model import Event
 from geomap.render import build_map, save_map
-from test_render_interactive import XSS_IMG, XSS_SCRIPT, scenario
+import folium
+
+from geomap.frames import legs_frame, stops_frame
+from test_render_interactive import XSS_IMG, XSS_SCRIPT, itinerary, scenario
 
 pytestmark = pytest.mark.browser
 
@@ -84,10 +87,13 @@ def test_stop_markers_and_controls_in_dom(kim_page):
     labels = page.locator(".geomap-label").all_inner_texts()
     assert labels == ["Vostochny Cosmodrome", "Komsomolsk-on-Amur", "Vladivostok"]
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert [t.strip() for t in overlays] == ["Countries mentioned", "Other places mentioned", "Events", "Kim Jong Un"]
+    assert [t.strip() for t in overlays] == ["Countries mentioned", "Other places mentioned", "Events: meet",
+                                             "Kim Jong Un"]
     assert page.locator(".geomap-legend").count() == 1
     assert page.locator(".geomap-fullscreen").count() == 1
     assert page.locator(".geomap-slider input[type=range]").count() == 1
+    assert page.locator(".geomap-play").count() == 1
+    assert "Natural Earth" in page.locator(".leaflet-control-attribution").inner_text()
     assert page.locator(".geomap-title").inner_text() == "Kim Jong Un in Russia"
 
 
@@ -108,13 +114,19 @@ def test_hostile_text_stays_inert_in_popups(kim_page):
     assert popup.locator("script").count() == 0
     page.keyboard.press("Escape")
     page.locator(".leaflet-popup-close-button").click() if page.locator(".leaflet-popup").count() else None
-    page.evaluate("""() => { for (const k in window) { if (k.startsWith('feature_group_') && window[k].eachLayer) {
-        window[k].eachLayer(l => { if (l.feature === undefined && l.getPopup && l.getPopup() && l.getRadius
-            && l.getRadius() === 7) { l.openPopup(); } }); } } }""")
+    page.evaluate(OPEN_FIRST_EVENT)
     page.wait_for_timeout(200)
     assert XSS_IMG in page.locator(".leaflet-popup-content").inner_text()
     assert page.locator(".leaflet-popup-content img").count() == 0
     assert kim_page.dialogs == [] and kim_page.errors == []
+
+
+#: opens the popup of the first drawn event of the first canvas event layer
+OPEN_FIRST_EVENT = """() => { for (const k in window) { if (k.startsWith('map_') && window[k]._geomapEvents) {
+    for (const l of window[k]._geomapEvents) { if (l.openFirst() >= 0) { return true; } } } } return false; }"""
+#: how many events each canvas layer draws now
+DRAWN = """() => { for (const k in window) { if (k.startsWith('map_') && window[k]._geomapEvents) {
+    return window[k]._geomapEvents.reduce((n, l) => n + l._nvis, 0); } } return -1; }"""
 
 
 def test_date_slider_hides_later_events(browser, tmp_path):
@@ -124,15 +136,151 @@ def test_date_slider_hides_later_events(browser, tmp_path):
     save_map(build_map(events=events_frame(evs), offline=True), path, offline=True)
     page = Page(browser, path)
     p = page.page
-    count = "() => document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length"
-    before = p.evaluate(count)
+    assert p.evaluate(DRAWN) == 3
     p.locator(".geomap-slider input").evaluate("el => { el.value = 0; el.dispatchEvent(new Event('input')); }")
-    assert p.evaluate(count) == before - 2
+    assert p.evaluate(DRAWN) == 1
     assert p.locator(".geomap-slider .when").inner_text() == "2024-01-01"
     assert page.errors == [] and page.remote == []
 
 
-def test_many_events_render_on_canvas(browser, tmp_path):
+def _trip(path: Path, stops: list[tuple], events: list[Event] | None = None, **kw) -> Path:
+    it = itinerary("Envoy", [(p, la, lo, d, "occurred", "visited", f"The envoy visited {p} {XSS_IMG}.")
+                             for p, la, lo, d in stops])
+    save_map(build_map(stops=stops_frame([it]), legs=legs_frame([it]), events=events_frame(events or []),
+                       offline=True, **kw), path, offline=True)
+    return path
+
+
+def _current(p) -> str | None:
+    return p.evaluate("() => { const e = document.querySelector('.geomap-current .geomap-label');"
+                      " return e ? e.textContent : null; }")
+
+
+def test_playback_moves_through_stops_legs_and_events_in_order(browser, tmp_path):
+    stops = [("Minsk", 53.9, 27.57, "2024-01-01"), ("Moscow", 55.75, 37.62, "2024-01-03"),
+             ("Kazan", 55.79, 49.12, "2024-01-05"), ("Perm", 58.0, 56.25, "2024-01-07")]
+    evs = [Event(f"e{i}", ("Envoy",), "meet", p, la + 0.5, lo + 0.5, d, "occurred", f"The envoy met in {p}.")
+           for i, (p, la, lo, d) in enumerate(stops)]
+    page = Page(browser, _trip(tmp_path / "play.html", stops, evs))
+    p = page.page
+    p.locator(".geomap-speed").select_option("4")
+    p.locator(".geomap-play").click()
+    seen, shown = [], []
+    for _ in range(40):
+        cur = _current(p)
+        if cur and (not seen or seen[-1] != cur):
+            seen.append(cur)
+            shown.append((p.locator(".geomap-stop").count(), p.evaluate(DRAWN)))
+        if len(seen) == 4:
+            break
+        p.wait_for_timeout(100)
+    assert seen == ["Minsk", "Moscow", "Kazan", "Perm"]
+    assert [s for s, _ in shown] == [1, 2, 3, 4]  # later stops are not drawn yet
+    assert [e for _, e in shown] == [1, 2, 3, 4]  # nor later events
+    assert p.locator(".leaflet-overlay-pane path").count() >= 3  # the three legs
+    assert page.errors == [] and page.remote == []
+
+
+def test_story_mode_arrow_keys_step_through_stops(browser, tmp_path):
+    stops = [("Minsk", 53.9, 27.57, "2024-01-01"), ("Moscow", 55.75, 37.62, "2024-01-03"),
+             ("Kazan", 55.79, 49.12, "2024-01-05")]
+    page = Page(browser, _trip(tmp_path / "story.html", stops))
+    p = page.page
+    p.locator(".geomap-story-btn").click()
+    panel = p.locator(".geomap-story")
+    assert "Step 1 of 3" in panel.inner_text() and _current(p) == "Minsk"
+    p.keyboard.press("ArrowRight")
+    assert "Step 2 of 3" in panel.inner_text() and _current(p) == "Moscow"
+    assert "2024-01-03" in panel.inner_text()
+    assert panel.locator("mark").inner_text() == "Moscow"  # the evidence sentence, place marked
+    assert XSS_IMG in panel.inner_text() and panel.locator("img").count() == 0
+    p.keyboard.press("ArrowRight")
+    p.keyboard.press("ArrowRight")  # stays on the last stop
+    assert "Step 3 of 3" in panel.inner_text() and _current(p) == "Kazan"
+    p.wait_for_timeout(1000)  # the map flew there
+    centre = p.evaluate("() => { for (const k in window) { if (k.startsWith('map_') && window[k].getCenter) {"
+                        " const c = window[k].getCenter(); return [c.lat, c.lng]; } } }")
+    assert abs(centre[0] - 55.79) < 0.5 and abs(centre[1] - 49.12) < 0.5
+    p.keyboard.press("ArrowLeft")
+    assert "Step 2 of 3" in panel.inner_text()
+    assert page.errors == [] and page.remote == [] and page.dialogs == []
+
+
+VISIBLE_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.geomap-label'))
+    .filter(e => e.offsetParent !== null).map(e => { const r = e.getBoundingClientRect();
+      return [e.textContent, r.left, r.top, r.right, r.bottom]; })"""
+
+
+def _overlapping(boxes: list) -> list:
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+
+
+def test_labels_never_overlap(browser, tmp_path, kim_page):
+    # the example's shape: two actors begin at one place; then a trip of 8 close stops
+    boxes = kim_page.page.evaluate(VISIBLE_LABEL_BOXES)
+    assert len(boxes) == 3 and _overlapping(boxes) == []
+    close = [(f"Stop {i}", 50.0 + 0.02 * (i % 3), 30.0 + 0.03 * i, f"2024-02-0{i + 1}") for i in range(8)]
+    page = Page(browser, _trip(tmp_path / "close.html", close))
+    p = page.page
+    for zoom in (None, "in", "out"):
+        if zoom:
+            p.locator(f".leaflet-control-zoom-{zoom}").click()
+            p.wait_for_timeout(500)
+        boxes = p.evaluate(VISIBLE_LABEL_BOXES)
+        assert boxes and _overlapping(boxes) == []
+    assert page.errors == []
+
+
+def test_two_actors_at_one_place_get_one_label(browser, tmp_path):
+    a = itinerary("A", [("Vostochny", 51.88, 128.33, None, "occurred", "met", "A met B at Vostochny."),
+                        ("Sochi", 43.6, 39.73, None, "occurred", "flew", "A flew to Sochi.")])
+    b = itinerary("B", [("Vostochny", 51.88, 128.33, None, "occurred", "met", "A met B at Vostochny.")])
+    path = tmp_path / "twins.html"
+    save_map(build_map(stops=stops_frame([a, b]), legs=legs_frame([a, b]), offline=True), path, offline=True)
+    page = Page(browser, path)
+    texts = [b[0] for b in page.page.evaluate(VISIBLE_LABEL_BOXES)]
+    assert sorted(texts) == ["Sochi", "Vostochny"]
+    assert page.errors == []
+
+
+def test_user_marker_keeps_its_icon_offline(browser, tmp_path):
+    m = build_map(offline=True)
+    folium.Marker([43.6, 39.73], tooltip="Sochi").add_to(m)
+    path = save_map(m, tmp_path / "mine.html", offline=True)
+    page = Page(browser, path)
+    icon = page.page.locator(".leaflet-marker-icon")
+    assert icon.count() == 1
+    assert icon.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.errors == [] and page.remote == []
+
+
+def test_100k_events_open_fast_without_errors(browser, tmp_path):
+    import random
+    import time
+
+    rnd = random.Random(7)
+    kinds = ("protest", "assault", "meet", None)
+    evs = [Event(f"e{i}", (f"Actor {i % 50}",), "visit", f"Place {i % 5000}", rnd.uniform(-55, 70),
+                 rnd.uniform(-179, 179), f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}", ("occurred", "planned")[i % 2],
+                 f"Actor {i % 50} visited Place {i % 5000} {XSS_SCRIPT}.") for i in range(100_000)]
+    frame = events_frame(evs)
+    frame["event_type"] = [kinds[i % 4] for i in range(len(frame))]
+    path = tmp_path / "100k.html"
+    save_map(build_map(events=frame, offline=True), path, offline=True)
+    assert path.stat().st_size < 8_000_000
+    t0 = time.perf_counter()
+    page = Page(browser, path)  # waits for load, then 0.8 s
+    p = page.page
+    p.wait_for_function(f"() => ({DRAWN})() > 0", timeout=3000)
+    assert time.perf_counter() - t0 < 3.0 + 0.8
+    assert page.errors == [] and page.remote == [] and page.dialogs == []
+    assert p.evaluate(OPEN_FIRST_EVENT)
+    assert XSS_SCRIPT in p.locator(".leaflet-popup-content").inner_text()
+    assert p.locator(".leaflet-popup-content script").count() == 0
+
+
+def test_many_events_render_on_canvas(browser, tmp_path):  # and open a popup
     evs = [Event(f"e{i}", ("A",), "visit", f"P{i}", -50 + (i * 7) % 100, -170 + (i * 13) % 340, None,
                  ("occurred", "planned", "cancelled")[i % 3], f"A visited P{i} {XSS_SCRIPT}.") for i in range(2000)]
     path = tmp_path / "many.html"
@@ -140,8 +288,8 @@ def test_many_events_render_on_canvas(browser, tmp_path):
     page = Page(browser, path)
     assert page.errors == [] and page.remote == [] and page.dialogs == []
     assert page.page.locator("canvas").count() >= 1
-    page.page.evaluate("""() => { for (const k in window) { if (k.startsWith('feature_group_') && window[k].eachLayer) {
-        window[k].eachLayer(l => { if (l.feature === undefined && l.eachLayer) { l.openPopup(); } }); } } }""")
+    page.page.wait_for_timeout(300)
+    assert page.page.evaluate(OPEN_FIRST_EVENT)
     popup = page.page.locator(".leaflet-popup-content")
     assert XSS_SCRIPT in popup.inner_text()
     assert popup.locator("mark").inner_text() == "P0"
