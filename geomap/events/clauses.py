@@ -56,8 +56,8 @@ _SUBJECT_BLOCK = frozenset(
 _SPEECH = frozenset("said says say told tells added adds noted notes warned argued claimed according".split())
 _BOUNDARY = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|, but\b|\bbut\b|, as\b|\bbecause\b|\balthough\b|\bthough\b|\bamid\b|\bas\b(?= \w+ (?:from|of|in)\b)|\bwhich\b|\bthat\b")
 _NEW_CLAUSE = re.compile(r";|\s[—–]\s|\bwhile\b|\bwhereas\b|\bbut\b|, and\b|\band\b|\bafter\b|\bbefore\b|\bwhere\b|\bwho\b")
-_AFTER_CUE = re.compile(r"\b(?:after|following|since|having)\b(?:(?! and | but ).)*$")
-_BEFORE_CUE = re.compile(r"\b(?:before|then|ahead of|until|later|afterwards|and then|next|onward|onwards)\b(?:(?! and | but ).)*$")
+_AFTER_CUE = re.compile(r"\b(?:after|following|since|having)\b(?:(?! and | but ).)*$", re.I)
+_BEFORE_CUE = re.compile(r"\b(?:before|then|ahead of|until|later|afterwards|and then|next|onward|onwards)\b(?:(?! and | but ).)*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -327,7 +327,7 @@ def read_sentence(
         main_gap = re.sub(r",\s*(?:which|who|that|where)\b[^,;]*,", ",", gap)  # a relative clause ends, the subject resumes
         if subj:
             last_subject = subj
-        elif last_subject and not _BOUNDARY.search(main_gap):
+        elif last_subject and (not _BOUNDARY.search(main_gap) or _SAME_SUBJECT.search(main_gap)):
             subj = last_subject
         elif not frames[:fi] and prev_subject and not any(r.start < f.start for r in refs):
             subj = prev_subject if _story_subject_ok(text, f) else ()
@@ -388,10 +388,11 @@ def read_sentence(
             f.mod = Modality("planned", f.mod.perfect, True)
         if fi > 0 and re.search(r"\b(?:before|then|and then)\b", gap) and frames[fi - 1].mod.status == "planned" and f.mod.status == "occurred":
             f.mod = Modality("planned", f.mod.perfect, True)
-        if _AFTER_CUE.search(text[max(0, f.start - 40) : f.start]) and fi > 0:
+        fronted = fi == 0 and len(frames) > 1
+        if _AFTER_CUE.search(text[max(0, f.start - 40) : f.start]) and (fi > 0 or fronted):
             f.shift = -1.0
-        elif _BEFORE_CUE.search(text[max(0, f.start - 25) : f.start]) and fi > 0:
-            f.shift = 0.5
+        elif _BEFORE_CUE.search(text[max(0, f.start - 25) : f.start]) and (fi > 0 or fronted):
+            f.shift = 1.0 if fronted else 0.5
         if f.mod.perfect:
             f.shift = min(f.shift, -1.0)
         prev_end = f.end
@@ -427,6 +428,8 @@ def toks_before(text: str, pos: int) -> str:
     return text[max(0, pos - 12) : pos].strip().lower()
 
 
+#: "... but was rerouted", "... and then flew": a conjunction followed by a verb keeps the subject
+_SAME_SUBJECT = re.compile(r"\b(?:but|and|while)\s+(?:was|were|is|are|had|has|have|then|also|later|would|will|could|did|instead)\b")
 _AID_CARRIERS = frozenset("convoy convoys trucks lorries airlift shipment shipments consignment".split())
 _SYN_STAY = frozenset("days nights hours weeks day night".split())
 
@@ -466,6 +469,14 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
             while j >= 0 and j in ptok:
                 j -= 1  # "the Black Sea port of Batumi": the other place describes this one
             continue
+        if t == "of" and j > 0:
+            if toks[j - 1].low == "out":
+                return "origin", None  # "flying residents out of X"
+            if toks[j - 1].low in GROUP_NOUNS and steps == 0:
+                return "location", None  # "Residents of Madrid voted"
+            for fi, f in enumerate(frames):
+                if f.trigger.pos == "noun" and f.trigger.end in (j, j - 1):
+                    return "location", fi  # "the evacuation of X", "the shelling of X"
         if t in ROLE_OF_PREP and j > 0 and toks[j - 1].low in TOPIC_NOUNS:
             return None, None  # "the situation in Ukraine"
         if t in ROLE_OF_PREP:
@@ -474,15 +485,6 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
             if t == "for" and j > 0 and toks[j - 1].low in ("bound", "headed", "leave", "left", "leaves", "leaving", "depart", "departed", "set", "sets", "off", "out"):
                 return "destination", None
             if t == "for":
-                return None, None
-            if t == "of" and j > 0 and toks[j - 1].low == "out":
-                return "origin", None  # "flying residents out of X"
-            if t == "of" and j > 0 and toks[j - 1].low in GROUP_NOUNS:
-                return "location", None  # "Residents of Madrid voted"
-            if t == "of":
-                for fi, f in enumerate(frames):
-                    if f.trigger.pos == "noun" and f.trigger.end in (j, j - 1):
-                        return "location", fi  # "the evacuation of X", "the shelling of X"
                 return None, None
             if t == "between":
                 return None, None

@@ -262,7 +262,9 @@ def lexicon() -> _Lexicon:
             if head != "be":
                 from lemminflect import getAllInflections
 
-                lex.participles.update(f.lower() for f in (getAllInflections(head, upos="VERB") or {}).get("VBN", ()))
+                infl = getAllInflections(head, upos="VERB") or {}
+                # regular verbs list their participle only as the past form ("detained")
+                lex.participles.update(f.lower() for f in infl.get("VBN", infl.get("VBD", ())))
             for form, tag in forms.items():
                 lex.add((form, *rest), et.name, phrase, "verb", tag)
                 lex.verb_lemma.setdefault(form, (head, tag))
