@@ -193,7 +193,6 @@ def test_past_perfect(aux):
     assert m.perfect and m.status == "occurred"
 
 
-@pytest.mark.xfail(reason="'had' at the very end of aux (the docstring example) is not seen as past perfect", strict=False)
 def test_past_perfect_with_no_trailing_space():
     assert modality("he had", "from Oslo").perfect
 

@@ -55,8 +55,7 @@ def test_group_travels_under_its_leader(gazetteer):
 @pytest.mark.parametrize(
     "text,people",
     [
-        pytest.param("The detained journalist Mark Ellison was flown to Cairo on Tuesday.", ["Mark Ellison"], id="was-flown",
-                     marks=pytest.mark.xfail(reason="a passive trip ('was flown to X') gets no actor, so no stop", strict=False)),
+        pytest.param("The detained journalist Mark Ellison was flown to Cairo on Tuesday.", ["Mark Ellison"], id="was-flown"),
         pytest.param("Laura Finch and Owen Price were transferred to Warsaw on Tuesday.", ["Laura Finch", "Owen Price"],
                      id="were-transferred"),
     ],
@@ -86,8 +85,7 @@ def test_while_clause_has_its_own_traveller(gazetteer):
         "Minister Peter Holm met Anna Kovac in Madrid on Monday.",
         "President Peter Holm held talks with Anna Kovac in Madrid.",
         "President Peter Holm hosted Anna Kovac in Madrid.",
-        pytest.param("President Peter Holm met Prime Minister Anna Kovac in Madrid on Monday.", id="titled-counterpart",
-                     marks=pytest.mark.xfail(reason="a counterpart introduced with a title ('met Prime Minister X') is left out of the meeting", strict=False)),
+        pytest.param("President Peter Holm met Prime Minister Anna Kovac in Madrid on Monday.", id="titled-counterpart"),
     ],
 )
 def test_both_sides_of_a_meeting_are_there(gazetteer, text):
@@ -112,8 +110,7 @@ def test_meeting_a_group_keeps_the_named_person(gazetteer):
         pytest.param("Envoy Helen Carter toured Lima. She made a final stop in Hanoi.", ["Lima", "Hanoi"],
                      id="final-stop-in"),
         pytest.param("Minister Robert Hale began his trip to Warsaw on Tuesday.", ["Warsaw"], id="his-trip-to"),
-        pytest.param("During his trip to Warsaw, Minister Robert Hale met students.", ["Warsaw"], id="during-his-trip-to",
-                     marks=pytest.mark.xfail(reason="a fronted 'During his trip to X,' takes no actor from the later subject", strict=False)),
+        pytest.param("During his trip to Warsaw, Minister Robert Hale met students.", ["Warsaw"], id="during-his-trip-to"),
     ],
 )
 def test_nominal_stops(gazetteer, text, want):
@@ -173,7 +170,6 @@ def test_past_perfect_is_put_back_in_order(gazetteer):
     assert [(leg.origin, leg.destination) for leg in it.legs] == [("Madrid", "Warsaw"), ("Warsaw", "Cairo")]
 
 
-@pytest.mark.xfail(reason="undated past perfect in a later sentence is not put before the stop told first", strict=False)
 def test_past_perfect_without_dates_is_put_back_in_order(gazetteer):
     text = "Senator Julia Marsh arrived in Cairo on Thursday. She had flown from Madrid to Warsaw."
     it = itinerary(run(text, gazetteer, FRIDAY), "Julia Marsh")
@@ -185,8 +181,7 @@ def test_past_perfect_without_dates_is_put_back_in_order(gazetteer):
     [
         pytest.param("Senator Julia Marsh toured Lima before heading to Hanoi.", ["Lima", "Hanoi"], id="before-heading"),
         pytest.param("Before heading to Hanoi, Senator Julia Marsh toured Lima.", ["Lima", "Hanoi"],
-                     id="before-heading-fronted",
-                     marks=pytest.mark.xfail(reason="a fronted 'Before heading to X,' takes no actor from the later subject", strict=False)),
+                     id="before-heading-fronted"),
         pytest.param("Senator Julia Marsh held talks in Madrid. She then flew to Warsaw.", ["Madrid", "Warsaw"], id="then"),
         pytest.param("Senator Julia Marsh addressed parliament in Warsaw on Thursday, a day after flying into Oslo.",
                      ["Oslo", "Warsaw"], id="a-day-after"),
@@ -255,7 +250,6 @@ def test_a_rerouted_flight_cancels_the_first_destination(gazetteer):
     assert all(leg.destination != "Oslo" and leg.origin != "Oslo" for leg in it.legs)
 
 
-@pytest.mark.xfail(reason="'was rerouted to Y' gets no actor, so Y is no stop", strict=False)
 def test_a_rerouted_flight_reaches_the_new_destination(gazetteer):
     text = "Minister Anna Kovac visited Lima on Monday. On Tuesday she headed to Oslo but was rerouted to Warsaw."
     it = itinerary(run(text, gazetteer, FRIDAY), "Anna Kovac")
@@ -308,7 +302,6 @@ def test_stops_carry_precision_and_evidence(gazetteer):
 # ---- the example article ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="the Vostochny talks ('took place this week') come out planned and are put after Komsomolsk-on-Amur", strict=False)
 def test_example_article_kim_itinerary(gazetteer, example_text):
     a = run(example_text, gazetteer, "2023-09-15")
     kim = itinerary(a, "Kim Jong Un")
