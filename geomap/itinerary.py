@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from geopy.distance import geodesic
 
+from .events.vocabulary import STOP_TYPES
 from .model import Event, Itinerary, Leg, Stop
 
 __all__ = ["build_itineraries", "stop_order_key", "STOP_TYPES"]
 
-STOP_TYPES = frozenset({"travel", "visit", "meet", "host", "attend", "address", "sign"})
 _SAME_PLACE_KM = 2.0
 _RANK = {"occurred": 0, "planned": 1, "cancelled": 2}
 _COARSE = {"country", "admin", "region"}

@@ -143,3 +143,10 @@ def test_no_trigger_for_ordinary_words():
                                        ("many", None), ("x9", None)])
 def test_number_of(word, want):
     assert number_of(word) == want
+
+
+def test_readme_table_is_the_vocabulary():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert vocabulary.vocabulary_table() in readme

@@ -336,3 +336,17 @@ def number_of(word: str) -> int | None:
     if re.fullmatch(r"\d+", w):
         return int(w)
     return _NUMBER_WORDS.get(w)
+
+
+def vocabulary_table(examples: int = 6) -> str:
+    """The vocabulary as a Markdown table (type, CAMEO, PLOVER, itinerary stop, some triggers).
+
+    The README's table is this function's output, and a test keeps the two the same.
+    """
+    rows = ["| type | CAMEO | PLOVER | stop | some triggers (verbs; nouns) |", "|---|---|---|---|---|"]
+    for t in EVENT_TYPES:
+        verbs = ", ".join(t.verbs[:examples])
+        nouns = ", ".join(t.nouns[:examples])
+        trig = "; ".join(x for x in (verbs, nouns) if x)
+        rows.append(f"| {t.name} | {t.cameo or '—'} | {t.plover or '—'} | {'yes' if t.stop else 'no'} | {trig} |")
+    return "\n".join(rows)
