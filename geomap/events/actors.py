@@ -290,6 +290,9 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
             refs.append(Ref(start, e, (story.leaders[wl],), "group"))
             occupied.append((start, e))
             continue
+        more = re.match(r" of (?:[\w-]+ ){0,2}?([\w-]+)", sent_text[e : e + 40])
+        if more and more.group(1).lower() in GROUP_NOUNS:
+            e = e + more.end()  # "crowds of demonstrators", "hundreds of students"
         phrase = sent_text[start:e]
         key = re.sub(r"^(?:[Tt]he|[Aa]n?|[Ss]ome) ", "", phrase)
         refs.append(Ref(start, e, (key,), "group"))

@@ -337,6 +337,8 @@ def read_sentence(
             np = _np_actor(text, prev_end, f)
             if np:
                 subj = (np,)
+                if f.trigger.pos == "verb" and not f.passive:
+                    last_subject = subj  # "An earthquake struck X, killing ... and flattening ..."
         if f.type == "travel" and subj and all(k.split()[-1].lower() in _AID_CARRIERS for k in subj):
             f.type = "aid"  # "a convoy crossed into X": aid on the move
         after_refs = [r for r in refs if f.end <= r.start < nxt]
