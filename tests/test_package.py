@@ -26,6 +26,12 @@ def run_python(code: str, *, python: str = sys.executable, cwd: Path | None = No
                           cwd=cwd, env={**os.environ, "GEOMAP_OFFLINE": "1", **(env or {})})
 
 
+def _fresh_env() -> dict:
+    """The environment for the fresh venv: nothing on PYTHONPATH may bring another geomap in."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return {**env, "GEOMAP_OFFLINE": "1"}
+
+
 def test_verbs_stay_callable_in_any_order(gazetteer):
     """A fresh interpreter: events twice, itinerary after, places, then after importing the submodules."""
     r = run_python(f"""
@@ -142,11 +148,10 @@ def test_wheel_in_a_fresh_environment_gives_the_editable_results(tmp_path, gazet
 
     work = tmp_path / "elsewhere"
     work.mkdir()
-    r = run_python("""
-        import geomap, geomap.settings as s
-        st = s.from_env()
-        print(geomap.__file__); print(st.gazetteer_sources); print(st.gazetteer_file.name)
-    """, python=str(vpy), cwd=work)
+    r = subprocess.run(
+        [str(vpy), "-c", "import geomap, geomap.settings as s; st = s.from_env(); "
+                         "print(geomap.__file__); print(st.gazetteer_sources); print(st.gazetteer_file.name)"],
+        capture_output=True, text=True, timeout=300, cwd=work, env=_fresh_env())
     assert r.returncode == 0, r.stderr
     module, sources, index = r.stdout.split("\n")[:3]
     assert module.startswith(str(venv)) and sources.startswith(str(venv)), r.stdout
@@ -157,7 +162,7 @@ def test_wheel_in_a_fresh_environment_gives_the_editable_results(tmp_path, gazet
     example = work / "article.txt"
     shutil.copy2(EXAMPLE, example)
     installed = subprocess.run([str(venv / "bin" / "geomap"), "places", str(example), "-o", "-"], capture_output=True,
-                               text=True, timeout=300, cwd=work, env={**os.environ, "GEOMAP_OFFLINE": "1"})
+                               text=True, timeout=300, cwd=work, env=_fresh_env())
     assert installed.returncode == 0, installed.stderr
     editable = subprocess.run([sys.executable, "-m", "geomap", "places", str(example), "-o", "-"], capture_output=True,
                               text=True, timeout=300, cwd=ROOT, env={**os.environ, "GEOMAP_OFFLINE": "1"})
