@@ -378,8 +378,8 @@ def read_sentence(
         elif before_t:
             f.time = before_t[-1]
             f.time_invert = bool(re.search(r"\b(?:after|before)$", f.time.text, re.I))
-        elif fi == 0 and times and times[0].start < f.start:
-            f.time = times[0]
+        elif times and times[0].start < f.start and (fi == 0 or not text[: times[0].start].strip(" \"“")):
+            f.time = times[0]  # "Late on Tuesday, ...": a fronted time phrase dates the whole sentence
         aux = text[max(0, prev_end - 0) : f.start]
         clause_aux = re.split(r"[;,]\s+(?=and\b|but\b|while\b)|;\s*", aux)[-1]
         f.mod = modality(clause_aux, text[f.end : min(nxt if nxt > f.end + 40 else len(text), f.end + 140)], noun=f.trigger.pos == "noun")

@@ -72,6 +72,8 @@ def extract_events(
             if f.time is None and f.type not in STOP_TYPES and times:
                 f.time = times[0]  # a report's other events take the time its sentence gives
             date, prec = _date_of(f, pub_date, last_date)
+            if date is None and f.type not in STOP_TYPES and last_date and _past_simple(sent.text, f):
+                date, prec = last_date.isoformat(), "day"  # the story's day goes on ("Deaths were also reported in X")
             if date and prec == "day":
                 last_date = dt.date.fromisoformat(date)
             if date and anchor is None and f.shift == 0:
@@ -106,6 +108,16 @@ def _date_of(f: Frame, pub: dt.date | None, last: dt.date | None) -> tuple[str |
     # news present tense with a day ("flies home on Monday") is a schedule
     present = f.trigger.pos == "verb" and f.trigger.tag in ("VBZ", "VBP") and not f.mod.perfect
     return resolve_date(expr, pub, future=f.mod.future or f.mod.status == "planned" or present, previous=last)
+
+
+def _past_simple(text: str, f: Frame) -> bool:
+    """A past-tense clause that is not present perfect or progressive ("have begun fleeing" is ongoing)."""
+    before = text[max(0, f.start - 40) : f.start].lower()
+    if re.search(r"\b(?:has|have|is|are|will|would)\b(?:\s+\w+){0,3}\s*$", before):
+        return False
+    if f.trigger.pos == "verb":
+        return f.trigger.tag == "VBD" or bool(re.search(r"\b(?:was|were)\s+$", before))
+    return bool(re.search(r"\b(?:was|were|had)\b|\b\w+ed\b", text[f.end : f.end + 60].lower()))
 
 
 def _sort_date(f: Frame, date: str | None, prec: str | None) -> str | None:
