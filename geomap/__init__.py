@@ -5,8 +5,8 @@ The verbs take article text and return GeoDataFrames (or a ``folium.Map``):
 >>> import geomap
 >>> gdf = geomap.places("Putin met Lukashenko in Sochi.", offline=True)   # doctest: +SKIP
 
-The verbs ``geomap.events`` and ``geomap.itinerary`` share their names with modules of the
-package. They stay the verbs however the modules are imported (the package never lets a
+The verbs ``geomap.events``, ``geomap.itinerary`` and ``geomap.places`` share their names with
+modules of the package. They stay the verbs however the modules are imported (the package never lets a
 submodule replace a verb), and reach through to the module for everything but a call:
 ``geomap.events.extract_events`` is the module's function, ``geomap.events(text)`` the verb.
 """
@@ -84,7 +84,11 @@ class _Verb:
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return getattr(self._target(), name)
+        try:
+            module = self._target()
+        except ImportError:  # no such module (yet): the verb has no attribute of that name
+            raise AttributeError(f"{self._func.__name__!r} has no attribute {name!r}") from None
+        return getattr(module, name)
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in _OWN:
@@ -101,6 +105,7 @@ _OWN = frozenset({"__module__", "__name__", "__qualname__", "__doc__", "__wrappe
 
 events = _Verb(events, "geomap.events")
 itinerary = _Verb(itinerary, "geomap.itinerary")
+places = _Verb(places, "geomap.places")  # the recogniser and resolver are to move into geomap/places/
 
 #: Public functions that a submodule of the same name must never replace on the package.
 _VERBS = frozenset({"places", "events", "itinerary", "analyse", "analyse_many", "build_map", "render_static"})
