@@ -33,6 +33,7 @@ __all__ = [
     "decode_article",
     "parse_dateline",
     "atomic_path",
+    "check_output_path",
     "is_stdout",
     "write_text",
     "emit_text",
@@ -219,6 +220,14 @@ def _writable_target(path: str | Path) -> Path:
     if not stat.S_ISREG(st.st_mode):
         raise OutputError(f"{path}: is {_kind(st.st_mode)}, not a regular file; geomap replaces only regular files")
     return target
+
+
+def check_output_path(path: str | Path) -> Path:
+    """The file a write to ``path`` would replace; :class:`OutputError` unless it is a regular file or absent.
+
+    For writers that have their own atomic step: call it first so a device or a folder is never replaced.
+    """
+    return _writable_target(path)
 
 
 @contextlib.contextmanager

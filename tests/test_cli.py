@@ -379,3 +379,16 @@ def test_exit_codes_are_in_the_readme():
     section = readme[readme.index("### Exit codes"):]
     for code in EXIT_CODES:
         assert f"| {code} |" in section
+
+
+def test_cache_export_to_stdout_and_never_onto_a_device(tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    r = geomap("cache", "export", "--cache", str(cache), "-o", "-")
+    assert r.returncode == 0, r.stderr.decode()
+    assert all(json.loads(line) for line in r.stdout.decode().splitlines())
+    if os.geteuid() == 0:
+        dev = tmp_path / "devnull"
+        os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        r = geomap("cache", "export", "--cache", str(cache), "-o", str(dev))
+        assert r.returncode == 5 and "character device" in one_line(r)
+        assert stat.S_ISCHR(os.stat(dev).st_mode)

@@ -36,7 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cache", help="the online geocoding cache", description="Inspect, clear or export the online geocoding cache.")
     p.add_argument("action", choices=["info", "clear", "export"], help="info: counts; clear: remove entries; export: write them out")
     p.add_argument("--cache", metavar="PATH", type=Path, help="cache file (SQLite; default in the user cache folder)")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="export file (.jsonl or .csv)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="export file (.jsonl or .csv; - for JSON Lines on standard output)")
     p.add_argument("--expired", action="store_true", help="clear only expired entries")
     add_verbosity(p)
     p.set_defaults(func=cmd_cache)
@@ -108,7 +108,20 @@ def cmd_cache(args: argparse.Namespace) -> int:
         say(args, f"removed {n} cache entries")
     else:
         if args.output is None:
-            raise ConfigError("cache export needs -o FILE.jsonl or FILE.csv")
+            raise ConfigError("cache export needs -o FILE.jsonl or FILE.csv (- for JSON Lines on standard output)")
+        if str(args.output) == "-":
+            import tempfile
+
+            from ..io import emit_text
+
+            with tempfile.TemporaryDirectory(prefix="geomap-cache-") as tmp:
+                n = fallback.cache_export(path, Path(tmp) / "cache.jsonl")
+                emit_text((Path(tmp) / "cache.jsonl").read_text(encoding="utf-8"), None)
+            say(args, f"exported {n} cache entries")
+            return 0
+        from ..io import check_output_path
+
+        check_output_path(args.output)  # a device or folder is refused, never replaced
         n = fallback.cache_export(path, args.output)
         say(args, f"exported {n} cache entries to {args.output}")
     return 0
