@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, OutputError
 from .options import (add_input_options, add_output, add_verbosity, documents, extra_places, say, settings_of,
                       single_input)
 
@@ -138,7 +137,7 @@ def cmd_itinerary(args: argparse.Namespace) -> int:
         from ..io import is_stdout, write_frame
 
         if is_stdout(args.output):
-            raise ConfigError("--format gpkg is binary and cannot go to standard output; use -o FILE.gpkg")
+            raise OutputError("--format gpkg is binary and cannot go to standard output; use -o FILE.gpkg")
         write_frame(a.stops_frame(), args.output, "gpkg", layer="stops")
         write_frame(a.legs_frame(), args.output, "gpkg", layer="legs")
         _wrote(args)
