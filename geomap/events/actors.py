@@ -56,7 +56,8 @@ class Story:
     leaders: dict[str, str] = field(default_factory=dict)
     #: the leader of the last group said to be led by someone ("a delegation led by X")
     led: str | None = None
-    alias_words: int = 0
+    #: first word of an alias -> the aliases it starts, longest first
+    alias_by_first: dict[str, list[str]] = field(default_factory=dict)
     #: people in the order the story last mentioned them (most recent last)
     recent: list[str] = field(default_factory=list)
     alias_of: dict[str, str] = field(default_factory=dict)
@@ -127,35 +128,32 @@ def _compile_aliases(story: Story) -> None:
         for a in ent.aliases:
             alias_of.setdefault(a, ent.key)
     story.alias_of = alias_of
-    story.alias_words = max((len(a.split()) for a in alias_of), default=0)
+    by_first: dict[str, list[str]] = {}
+    for a in sorted(alias_of, key=len, reverse=True):
+        by_first.setdefault(_CAP_WORD_RX.match(a).group(0) if _CAP_WORD_RX.match(a) else a.split()[0], []).append(a)
+    story.alias_by_first = by_first
 
 
 def find_aliases(text: str, story: Story) -> list[tuple[int, int, str]]:
     """(start, end, entity key) of every alias in ``text``, longest first at each word, left to right."""
     if not story.alias_of:
         return []
-    words = [(m.start(), m.end()) for m in _WORD_RX.finditer(text)]
+    by_first = story.alias_by_first
     out = []
-    i, n = 0, len(words)
-    while i < n:
-        s0 = words[i][0]
-        if not text[s0].isupper():
-            i += 1
+    pos = 0
+    for m in _CAP_WORD_RX.finditer(text):
+        s0 = m.start()
+        if s0 < pos:
             continue
-        hit = None
-        for k in range(min(story.alias_words, n - i), 0, -1):
-            j = i + k - 1
-            if any(text[words[q][1] : words[q + 1][0]] != " " for q in range(i, j)):
-                continue
-            key = story.alias_of.get(text[s0 : words[j][1]])
-            if key is not None:
-                hit = (s0, words[j][1], key, j + 1)
+        cands = by_first.get(m.group(0))
+        if not cands:
+            continue
+        for alias in cands:  # longest first
+            e0 = s0 + len(alias)
+            if text.startswith(alias, s0) and (e0 == len(text) or not (text[e0].isalnum() or text[e0] in "-_")):
+                out.append((s0, e0, story.alias_of[alias]))
+                pos = e0
                 break
-        if hit:
-            out.append(hit[:3])
-            i = hit[3]
-        else:
-            i += 1
     return out
 
 
@@ -174,6 +172,7 @@ _TRAVEL_GROUPS = frozenset("delegation delegations group team mission visitors p
 _PRONOUNS = {"he": ("m", True), "she": ("f", True), "him": ("m", False), "his": ("m", False), "her": ("f", False),
              "they": (None, True), "them": (None, False), "their": (None, False)}
 _SEVERAL_RX = re.compile(r"\b(?:[Tt]he )?(two|three|four|[Bb]oth)(?: \w+)? (?:envoys|ministers|leaders|men|women|presidents|diplomats|officials|mediators|delegates|executives|players|athletes|sides)\b")
+_CAP_WORD_RX = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w’'-]*")
 _WORD_RX = re.compile(r"[\w’'-]+")
 _PRONOUN_RX = re.compile(r"\b(?:he|she|him|his|her|they|them|their|He|She|His|Her|They|Their)\b")
 _DESCR_RX = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Aa]n?|[Ii]ts|[\w’']+['’]s)((?: [\w’'-]+){1,4})")
@@ -374,10 +373,10 @@ def _by_gender(story: Story, g: str) -> tuple[str, ...]:
 
 _NAME_WORD = r"(?:[A-Z][\w’'-]*[a-z][\w’'-]*|(?:al|el|bin|ibn|van|von|de|da|du|der|le|la)(?:-[A-Z][\w’'-]+)?)"
 _NAME = rf"[A-Z][\w’'-]*[a-z][\w’'-]*(?: {_NAME_WORD}){{1,3}}"
-_APPOS_AFTER = re.compile(rf",\s+({_NAME})(?=,|\s+(?:who|said|told|says)\b)")
-_NAME_THEN_DESCR = re.compile(rf"(?:^|(?<=[.;:]\s)|(?<=\n)|(?<=—\s)|(?<=,\s))({_NAME}),\s+(?:the\s+|a\s+|an\s+|who\s+is\s+)?((?:[\w’'-]+\s+){{0,6}}?[\w’'-]+)(?=[,\s])")
-_LED_BY = re.compile(rf"\b(?:led|headed|chaired|accompanied|joined) by (?:[a-z-]+ ){{0,3}}({_NAME})\b")
-_TITLE_NAME = re.compile(rf"\b([a-z][a-z-]+)\s+({_NAME})\b")
+_NAME_RX = re.compile(rf"\b{_NAME}\b")
+_APPOS_NEXT = re.compile(r",|\s+(?:who|said|told|says)\b")
+_DESCR_AFTER = re.compile(r",\s+(?:the\s+|a\s+|an\s+|who\s+is\s+)?((?:[\w’'-]+\s+){0,6}?[\w’'-]+)(?=[,\s])")
+_LED_BY_BEFORE = re.compile(r"\b(?:led|headed|chaired|accompanied|joined) by (?:[a-z-]+ ){0,3}$")
 _TITLE_WORDS = PERSON_NOUNS | PERSON_TITLES
 
 
@@ -402,20 +401,23 @@ def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=
         names.setdefault(name, (s, e))
         taken.append((s, e))
 
-    for m in _APPOS_AFTER.finditer(text):
-        head = text[max(0, m.start() - 90) : m.start()]
-        head = re.split(r"[,.;:(—]", head)[-1]
-        if any(w.lower().strip("’'s") in PERSON_NOUNS or w.lower() in PERSON_TITLES for w in head.split()[-14:]):
-            add(m.start(1), m.end(1), m.group(1))
-    for m in _NAME_THEN_DESCR.finditer(text):
-        descr = m.group(2).lower().split()
-        if re.fullmatch(r"\d{1,3}", m.group(2)) or any(w in PERSON_NOUNS or w in PERSON_TITLES for w in descr[:4]):
-            add(m.start(1), m.end(1), m.group(1))
-    for m in _TITLE_NAME.finditer(text):
-        if m.group(1) in _TITLE_WORDS:
-            add(m.start(2), m.end(2), m.group(2))
-    for m in _LED_BY.finditer(text):
-        add(m.start(1), m.end(1), m.group(1))
+    for m in _NAME_RX.finditer(text):  # one pass over the candidate names, each judged by its context
+        s, e, name = m.start(), m.end(), m.group(0)
+        before = text[max(0, s - 100) : s]
+        after = text[e : e + 90]
+        prev_word = before.rsplit(None, 1)[-1] if before.strip() else ""
+        if before.endswith(", ") and _APPOS_NEXT.match(after):
+            head = re.split(r"[,.;:(—]", before[:-2])[-1]  # "Her deputy, Jonas Lind, ..."
+            if any(w.lower().strip("’'s") in PERSON_NOUNS or w.lower() in PERSON_TITLES for w in head.split()[-14:]):
+                add(s, e, name)
+                continue
+        if (not before.strip() or before.rstrip()[-1] in ".;:—,\n") and after.startswith(", "):
+            d = _DESCR_AFTER.match(after)  # "Park Min-jun, chief executive of ...", "Achieng, 31,"
+            if d and (re.fullmatch(r"\d{1,3}", d.group(1)) or any(w in PERSON_NOUNS or w in PERSON_TITLES for w in d.group(1).lower().split()[:4])):
+                add(s, e, name)
+                continue
+        if prev_word in _TITLE_WORDS or _LED_BY_BEFORE.search(before):  # "activist Mira Sol", "led by Mira Sol"
+            add(s, e, name)
     out = [(s, e, n) for n, (s, e) in names.items()]
     for name in list(names):
         family = name.split()[-1]
