@@ -60,8 +60,10 @@ ENGINES = ("local", "dask")
 DEFAULT_CHUNK_SIZE = 100
 #: Above this many events the summary map shows one marker per place, with its count of events.
 MAP_EVENT_LIMIT = 2_000
-#: The summary map draws at most this many itineraries (those with the most stops).
-MAP_ITINERARY_LIMIT = 50
+#: The summary map draws at most this many itineraries (those with the most stops) ...
+MAP_ITINERARY_LIMIT = 20
+#: ... with at most this many stops in all (the first itinerary is always drawn).
+MAP_STOP_LIMIT = 400
 #: Itineraries are built and written in groups of this many travellers.
 _ACTOR_BATCH = 2_000
 _STATE = "_state"
@@ -748,7 +750,7 @@ def _finish(
         events, note = _map_events(out / "events", n_events)
         stops, legs = _map_itineraries(out, top)
         if note or n_itineraries > len(top):
-            shown = f"the {len(top)} itineraries with the most stops of {n_itineraries}" if n_itineraries > len(top) else ""
+            shown = f"{len(top)} of {n_itineraries:,} itineraries (those with the most stops)" if n_itineraries > len(top) else ""
             map_note = "summary map: " + "; ".join(x for x in (note, shown) if x)
         m = build_map(events=events, stops=stops, legs=legs, offline=settings.offline, title=f"geomap batch: {src.name}")
         map_path = out / "map.html"
@@ -878,7 +880,15 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
         with atomic_path(state.part(table, 0)) as tmp:
             pq.write_table(t, str(tmp))
         del t
-    return len(ranking), counts[0], counts[1], ranking[:MAP_ITINERARY_LIMIT]
+    shown: list[str] = []
+    budget = MAP_STOP_LIMIT
+    for actor in ranking:
+        if len(shown) >= MAP_ITINERARY_LIMIT:
+            break
+        if sizes[actor] <= budget or not shown:
+            shown.append(actor)
+            budget -= sizes[actor]
+    return len(ranking), counts[0], counts[1], shown
 
 
 def _map_events(events_dir: Path, n_events: int) -> tuple[Any, str | None]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from functools import lru_cache
+
 from geopy.distance import geodesic
 
 from .events.vocabulary import STOP_TYPES
@@ -32,10 +34,18 @@ def stop_order_key(e: Event) -> tuple:
     return (_RANK.get(e.status, 0), e.sort_date or e.date or "", e.doc_id or "", e.order, e.sentence_start, e.place_start)
 
 
+@lru_cache(maxsize=1 << 16)
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Geodesic km, computed once per pair of points (corpora repeat the same places)."""
+    return geodesic((lat1, lon1), (lat2, lon2)).km
+
+
 def _same_place(a: Stop, b: Stop) -> bool:
     if a.geonameid is not None and a.geonameid == b.geonameid:
         return True
-    return geodesic((a.lat, a.lon), (b.lat, b.lon)).km <= _SAME_PLACE_KM
+    if abs(a.lat - b.lat) > 0.05:  # over 5.5 km apart north-south: no need for the (slow) geodesic
+        return False
+    return _km(a.lat, a.lon, b.lat, b.lon) <= _SAME_PLACE_KM
 
 
 def _merge(a: Stop, b: Stop) -> Stop:
@@ -115,7 +125,7 @@ def _legs(stops: Sequence[Stop]) -> list[Leg]:
     for a, b in zip(moving, moving[1:]):
         legs.append(
             Leg(
-                origin=a.place, destination=b.place, km=geodesic((a.lat, a.lon), (b.lat, b.lon)).km,
+                origin=a.place, destination=b.place, km=_km(a.lat, a.lon, b.lat, b.lon),
                 status="planned" if b.status == "planned" else "occurred",
                 from_lat=a.lat, from_lon=a.lon, to_lat=b.lat, to_lon=b.lon,
             )
