@@ -397,7 +397,7 @@ def worker_init(driver_pid: int, every: float = 1.0) -> None:
         while True:
             time.sleep(every)
             if not _alive(driver_pid) or os.getppid() != parent:
-                if parent not in (1, driver_pid) and _alive(parent):
+                if parent not in (1, driver_pid) and _alive(parent) and _is_forkserver(parent):
                     with contextlib.suppress(OSError):
                         os.kill(parent, signal.SIGTERM)  # the forkserver that started this worker
                 _exit_now()
@@ -406,10 +406,24 @@ def worker_init(driver_pid: int, every: float = 1.0) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process now holds the number
         return False
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True  # no /proc here: kill(0) is all we know
+
+
+def _is_forkserver(pid: int) -> bool:
+    """Whether ``pid`` is a multiprocessing forkserver (never end anything else)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"forkserver" in fh.read()
+    except OSError:
+        return False
