@@ -169,6 +169,13 @@ def test_wheel_in_a_fresh_environment_gives_the_editable_results(tmp_path, gazet
     assert json.loads(installed.stdout) == json.loads(editable.stdout)
     vostochny = next(p for p in json.loads(installed.stdout) if p["name"].startswith("Vostochny"))
     assert vostochny["kind"] == "landmark" and abs(vostochny["lat"] - 51.88) < 0.2
+    # the README's example: an offline map and a PNG need the shipped basemap and assets
+    r = subprocess.run([str(venv / "bin" / "geomap"), "map", str(example), "--offline", "-o", "out/map.html",
+                        "--png", "out/map.png"], capture_output=True, text=True, timeout=300, cwd=work, env=_fresh_env())
+    assert r.returncode == 0, r.stderr
+    html = (work / "out" / "map.html").read_text(encoding="utf-8")
+    assert "Kim Jong Un" in html and "cdn.jsdelivr" not in html
+    assert (work / "out" / "map.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_first_build_on_a_terminal_shows_its_progress(tmp_path):
