@@ -122,10 +122,10 @@ def test_hostile_text_stays_inert_in_popups(kim_page):
 
 
 #: opens the popup of the first drawn event of the first canvas event layer
-OPEN_FIRST_EVENT = """() => { for (const k in window) { if (k.startsWith('map_') && window[k]._geomapEvents) {
+OPEN_FIRST_EVENT = """() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k]._geomapEvents) {
     for (const l of window[k]._geomapEvents) { if (l.openFirst() >= 0) { return true; } } } } return false; }"""
 #: how many events each canvas layer draws now
-DRAWN = """() => { for (const k in window) { if (k.startsWith('map_') && window[k]._geomapEvents) {
+DRAWN = """() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k]._geomapEvents) {
     return window[k]._geomapEvents.reduce((n, l) => n + l._nvis, 0); } } return -1; }"""
 
 

@@ -107,11 +107,16 @@ def countries(path: str | Path | None = None) -> gpd.GeoDataFrame:
     return _countries_cached(str(path or BASEMAP_PATH)).copy()
 
 
-#: one pass of str.translate: what html.escape(quote=True) does, plus template and JS openers
-_ESCAPES = str.maketrans({
+#: what html.escape(quote=True) replaces, plus template and JS openers
+_ESCAPES = {
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
     "`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;",
-})
+}
+_TO_ESCAPE = re.compile(r"[&<>\"'`$\\{}]")
+
+
+def _escape_one(m: re.Match) -> str:
+    return _ESCAPES[m.group()]
 
 
 def esc(text: Any) -> str:
@@ -122,7 +127,8 @@ def esc(text: Any) -> str:
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    return str(text).translate(_ESCAPES)
+    text = str(text)
+    return _TO_ESCAPE.sub(_escape_one, text) if _TO_ESCAPE.search(text) else text
 
 
 def is_empty(value: Any) -> bool:

@@ -366,11 +366,44 @@ class _Strings:
             self.table.append(text)
         return i
 
-    def codes(self, values: list[Any], *, escape: bool = True) -> list[int]:
-        """Codes of a column: text conversion and escaping happen once per distinct value."""
-        raw = [_text(v) for v in values]
-        uniques = {v: self.add(c.esc(v) if escape else v) for v in dict.fromkeys(raw)}
-        return [uniques[v] for v in raw]
+    def codes(self, codes: np.ndarray, uniques: list[Any]) -> list[int]:
+        """Table indexes of a factorised column (code -1, a missing value, is the empty string)."""
+        table = np.array([self.add(c.esc(_text(u[0] if len(u) == 1 else u))) for u in uniques] + [0])
+        return table[codes].tolist()
+
+
+def _factor(*cols: pd.Series) -> tuple[np.ndarray, list[tuple]]:
+    """Codes of the rows' value tuples over ``cols`` and the distinct tuples (-1 where all are missing).
+
+    Lists (actors, targets) are joined into text first, so they can be compared.
+    """
+    parts = []
+    for col in cols:
+        try:
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        except TypeError:  # unhashable cells: lists or arrays
+            codes, uniques = pd.factorize(pd.Series([_text(v) for v in col], dtype=object), use_na_sentinel=True)
+        parts.append((codes, uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)))
+    if len(parts) == 1:
+        codes, uniques = parts[0]
+        return codes, [(u,) for u in uniques]
+    key = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for codes, uniques in parts:  # kept dense after each column, so it never overflows
+        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))
+    first = np.empty(int(key.max()) + 1 if len(key) else 0, dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key))[::-1]  # the first row of each distinct tuple
+    uniques = [tuple(None if p[0][i] < 0 else p[1][p[0][i]] for p in parts) for i in first]
+    return key, uniques
+
+
+def _quote(sentence: Any, place: Any, a: int, b: int) -> str:
+    """The escaped sentence with the place marked, from offsets inside it when they fit."""
+    if c.is_empty(sentence):
+        return ""
+    text = str(sentence)
+    if 0 <= a < b <= len(text):
+        return f"{c.esc(text[:a])}<mark>{c.esc(text[a:b])}</mark>{c.esc(text[b:])}"
+    return c.highlight(text, place)
 
 
 def _event_payload(events: gpd.GeoDataFrame, shift: bool) -> tuple[dict[str, Any], list[str], np.ndarray] | None:
@@ -402,56 +435,41 @@ def _event_payload(events: gpd.GeoDataFrame, shift: bool) -> tuple[dict[str, Any
     if shift:
         x = np.where(x < 0, x + 360, x)
 
-    kind_of: dict[tuple, str] = {}
-    kinds_col = []
-    for pair in zip(_column(df, "event_type"), _column(df, "action")):
-        kind = kind_of.get(pair)
-        if kind is None:
-            kind = kind_of[pair] = c.event_kind(*pair)
-        kinds_col.append(kind)
-    kinds = list(dict.fromkeys(kinds_col))
-    kind_code = {k: i for i, k in enumerate(kinds)}
-    status_code = {s: i for i, s in enumerate(c.STATUS_COLORS)}
-    statuses = [status_code.get(_text(v), 0) for v in _column(df, "status")]
-    seen_dates: dict[tuple, str] = {}
-    dates_raw = []
-    for pair in zip(_column(df, "date"), _column(df, "date_precision")):
-        d = seen_dates.get(pair)
-        if d is None:
-            d = seen_dates[pair] = c.date_text(*pair)
-        dates_raw.append(d)
-    date_table = sorted({c.esc(d) for d in dates_raw if d})
-    date_code = {d: i for i, d in enumerate(date_table)}
-    dates = [date_code[c.esc(d)] if d else -1 for d in dates_raw]
+    def col(name: str) -> pd.Series:
+        return df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+
+    # every field is factorised (in C), and converted and escaped once per distinct value
+    kc, kinds_u = _factor(col("event_type"), col("action"))
+    kind_u = [c.event_kind(t, a) for t, a in kinds_u]
+    kinds = list(dict.fromkeys(kind_u[i] for i in pd.unique(kc)))
+    kind_code = np.array([kinds.index(k) for k in kind_u] + [0])
+    sc, status_u = _factor(col("status"))
+    status_code = {st: i for i, st in enumerate(c.STATUS_COLORS)}
+    statuses = np.array([status_code.get(_text(v[0]), 0) for v in status_u] + [0])[sc]
+    dc, dates_u = _factor(col("date"), col("date_precision"))
+    shown = [c.esc(c.date_text(d, p)) for d, p in dates_u]
+    date_table = sorted({d for d in shown if d})
+    date_index = np.array([date_table.index(d) if d else -1 for d in shown] + [-1])
+    dates = date_index[dc]
 
     strings = _Strings()
-    quotes: list[int] = []
-    cache: dict[tuple, int] = {}
-    starts = _column(df, "sentence_start")
-    for sentence, place, s0, a, b in zip(_column(df, "sentence"), _column(df, "place"), starts,
-                                         _column(df, "place_start"), _column(df, "place_end")):
-        key = (sentence, place, s0, a, b)
-        code = cache.get(key)
-        if code is None:
-            offsets = c._event_offsets({"sentence": sentence, "sentence_start": s0, "place_start": a, "place_end": b})  # noqa: SLF001
-            code = cache[key] = strings.add(c.highlight(sentence, place, *offsets))
-        quotes.append(code)
-    fields = {
-        "pl": strings.codes(_column(df, "place")),
-        "a": strings.codes(_column(df, "actors")),
-        "tg": strings.codes(_column(df, "targets")),
-        "ac": strings.codes(_column(df, "action")),
-        "f": strings.codes(_column(df, "fatalities")),
-        "i": strings.codes(_column(df, "injured")),
-        "q": quotes,
-    }
+    fields = {key: strings.codes(*_factor(col(name)))
+              for key, name in (("pl", "place"), ("a", "actors"), ("tg", "targets"), ("ac", "action"),
+                                ("f", "fatalities"), ("i", "injured"))}
+    s0 = pd.to_numeric(col("sentence_start"), errors="coerce").fillna(0).to_numpy()
+    pa = pd.to_numeric(col("place_start"), errors="coerce").to_numpy(dtype=float) - s0
+    pb = pd.to_numeric(col("place_end"), errors="coerce").to_numpy(dtype=float) - s0
+    pa, pb = np.nan_to_num(pa, nan=-1).astype(np.int64), np.nan_to_num(pb, nan=-1).astype(np.int64)
+    qc, q_u = _factor(col("sentence"), col("place"), pd.Series(pa, index=df.index), pd.Series(pb, index=df.index))
+    quotes = [strings.add(_quote(*u)) for u in q_u]
+    fields["q"] = (np.array(quotes + [0])[qc]).tolist()
     payload = {
         "n": int(len(x)),
         "x": np.round(x * 1e5).astype(np.int64).tolist(),
         "y": np.round(y * 1e5).astype(np.int64).tolist(),
-        "k": [kind_code[k] for k in kinds_col],
-        "s": statuses,
-        "d": dates,
+        "k": kind_code[kc].tolist(),
+        "s": statuses.tolist(),
+        "d": dates.tolist(),
         "f": fields,
         "S": strings.table,
         "D": date_table,
@@ -465,7 +483,7 @@ def _encode(payload: dict[str, Any]) -> str:
     if payload["n"] <= COMPRESS_ABOVE:
         return c.to_js(payload)
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return '{"z":"' + base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii") + '"}'
+    return '{"z":"' + base64.b64encode(gzip.compress(raw, compresslevel=1, mtime=0)).decode("ascii") + '"}'
 
 
 def _add_events(m: folium.Map, ctl: _Controls, events: gpd.GeoDataFrame | None, shift: bool, bounds: list) -> None:
@@ -652,7 +670,7 @@ def build_map(
     _add_countries(m, place_rows, shift)
     taken = {_key(xy) for r in stop_rows if (xy := _xy(r, shift)) is not None}
     if events is not None and len(events):
-        taken |= {_key(xy) for xy in _points_xy(events, shift)}
+        taken |= _points_keys(events, shift)
     ctl.has_places |= _add_places(m, place_rows, taken, shift, bounds)
     _add_events(m, ctl, events, shift, bounds)
     _add_actor_layers(m, ctl, stop_rows, legs, shift, bounds)
@@ -664,10 +682,11 @@ def build_map(
     return m
 
 
-def _points_xy(frame: gpd.GeoDataFrame, shift: bool) -> list[tuple[float, float]]:
+def _points_keys(frame: gpd.GeoDataFrame, shift: bool) -> set[tuple[float, float]]:
+    """The rounded (lon, lat) keys of a frame's points (see ``_key``), computed at once."""
     g = frame.geometry.values
     ok = np.asarray(shapely.get_type_id(g) == 0)
     xs, ys = shapely.get_x(g[ok]), shapely.get_y(g[ok])
     if shift:
         xs = np.where(xs < 0, xs + 360, xs)
-    return list(zip(xs.tolist(), ys.tolist()))
+    return set(zip(np.round(xs, 3).tolist(), np.round(ys, 3).tolist()))

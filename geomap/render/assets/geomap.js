@@ -118,7 +118,7 @@
       this._canvas = L.DomUtil.create("canvas", "geomap-events-canvas");
       this._canvas.setAttribute("data-kind", this._kind);
       map.getPane("geomapEvents").appendChild(this._canvas);
-      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      map.on("moveend zoomend resize viewreset", this._schedule, this);
       map.on("zoomstart", this._hide, this);
       map.on("click", this._click, this);
       map.on("mousemove", this._move, this);
@@ -126,11 +126,34 @@
     },
     onRemove: function (map) {
       L.DomUtil.remove(this._canvas);
-      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      map.off("moveend zoomend resize viewreset", this._schedule, this);
       map.off("zoomstart", this._hide, this);
       map.off("click", this._click, this);
       map.off("mousemove", this._move, this);
       if (this._tip) { map.removeLayer(this._tip); this._tip = null; }
+    },
+    /* One redraw per animation frame, however many map events asked for it. */
+    _schedule: function () {
+      var self = this;
+      if (this._raf) { return; }
+      this._raf = L.Util.requestAnimFrame(function () { self._raf = null; self._redraw(); });
+    },
+    /* Each look (status) of this layer's shape drawn once, then stamped with drawImage per event. */
+    _sprite: function (look, r, ratio) {
+      var key = look.fill + look.stroke + look.alpha + ":" + r + ":" + ratio;
+      this._sprites = this._sprites || {};
+      if (this._sprites[key]) { return this._sprites[key]; }
+      var half = Math.ceil(r * 1.2 + look.width + 1), cv = document.createElement("canvas");
+      cv.width = cv.height = 2 * half * ratio;
+      var ctx = cv.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.beginPath();
+      shapePath(ctx, this._shape, half, half, r);
+      ctx.globalAlpha = look.alpha; ctx.fillStyle = look.fill; ctx.fill();
+      ctx.globalAlpha = 1; ctx.setLineDash(r > 3 ? look.dash : []); ctx.lineWidth = r > 3 ? look.width : 0.6;
+      ctx.strokeStyle = look.stroke; ctx.stroke();
+      this._sprites[key] = { img: cv, half: half };
+      return this._sprites[key];
     },
     _hide: function () { if (this._canvas) { this._canvas.style.visibility = "hidden"; } },
     _redraw: function () {
@@ -164,7 +187,7 @@
       this._nvis = nv;
       var r = nv > 20000 ? 3 : (nv > 2000 ? 4 : (nv > 300 ? 5.5 : 7));
       this._r = r;
-      var color = this._color, shape = this._shape;
+      var color = this._color;
       var looks = [
         { fill: color, stroke: "#ffffff", width: 1.2, dash: [], alpha: 0.92 },
         { fill: "#ffffff", stroke: color, width: 2, dash: [3, 2], alpha: 0.95 },
@@ -173,14 +196,9 @@
       for (var b = 0; b < 3; b++) {
         var pts = buckets[b];
         if (!pts.length) { continue; }
-        var look = looks[b];
-        ctx.beginPath();
-        for (var p = 0; p < pts.length; p += 2) { shapePath(ctx, shape, pts[p], pts[p + 1], r); }
-        ctx.globalAlpha = look.alpha; ctx.fillStyle = look.fill; ctx.fill();
-        ctx.globalAlpha = 1; ctx.setLineDash(look.dash); ctx.lineWidth = r > 3 ? look.width : 0.6;
-        ctx.strokeStyle = look.stroke; ctx.stroke();
+        var sp = this._sprite(looks[b], r, ratio), img = sp.img, hs = sp.half, size = 2 * hs;
+        for (var p = 0; p < pts.length; p += 2) { ctx.drawImage(img, pts[p] - hs, pts[p + 1] - hs, size, size); }
       }
-      ctx.setLineDash([]);
     },
     _hit: function (cp) {
       var vis = this._vis, best = -1, bd = (this._r + 3) * (this._r + 3);
@@ -357,75 +375,104 @@
 
   /* ---- stops: markers fanned out, labels placed without overlap (or hidden) ----------------- */
 
-  var LABEL_SPOTS = ["right", "left", "top", "bottom", "topright", "bottomright", "topleft", "bottomleft"];
+  /* Where a label may stand around its 24 px marker at (x, y), for its size w x h (see geomap.css). */
+  var LABEL_SPOTS = [
+    ["right", function (x, y, w, h) { return [x + 27, y + 1]; }],
+    ["left", function (x, y, w, h) { return [x - 3 - w, y + 1]; }],
+    ["top", function (x, y, w, h) { return [x + 12 - w / 2, y - 20]; }],
+    ["bottom", function (x, y, w, h) { return [x + 12 - w / 2, y + 26]; }],
+    ["topright", function (x, y, w, h) { return [x + 21, y - 18]; }],
+    ["bottomright", function (x, y, w, h) { return [x + 21, y + 23]; }],
+    ["topleft", function (x, y, w, h) { return [x + 3 - w, y - 18]; }],
+    ["bottomleft", function (x, y, w, h) { return [x + 3 - w, y + 23]; }]
+  ];
 
   function overlaps(a, b) {
     return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   }
 
+  /* Stops that fall on (nearly) the same screen position are fanned out so each stays clickable;
+     then each label takes the first free spot around its marker (over no other label, marker or
+     control, inside the map), or is hidden; a second label with the same name close by is hidden.
+     The page is read in one pass and written in one pass, so this stays fast with many stops. */
   function declutter(map) {
     var R = 24;
-    function fan(els) {
-      var placed = [];
-      els.forEach(function (el) { el.style.transform = ""; });
+    function run() {
+      var root = map.getContainer();
+      var els = Array.prototype.slice.call(root.querySelectorAll(".geomap-stop"));
       els.forEach(function (el) {
+        el.style.transform = "";
+        var label = el.querySelector(".geomap-label");
+        if (label) {
+          LABEL_SPOTS.forEach(function (s) { label.classList.remove("geomap-at-" + s[0]); });
+          label.classList.remove("geomap-label-hidden");
+        }
+      });
+      /* read */
+      var view = root.getBoundingClientRect();
+      var blocks = [];
+      Array.prototype.forEach.call(root.querySelectorAll(".leaflet-control, .geomap-title"), function (el) {
         var r = el.getBoundingClientRect();
-        if (!r.width) { return; }
-        var cx = r.left + 12, cy = r.top + 12, best = [0, 0];
+        if (r.width) { blocks.push(r); }
+      });
+      var items = els.map(function (el) {
+        var label = el.querySelector(".geomap-label"), r = el.getBoundingClientRect();
+        var lr = label ? label.getBoundingClientRect() : null;
+        return { el: el, label: label, x: r.left, y: r.top, shown: r.width > 0,
+                 w: lr ? lr.width : 0, h: lr ? lr.height : 0, text: label ? label.textContent : "" };
+      });
+      /* fan out markers */
+      var placedMarks = [];
+      items.forEach(function (it) {
+        it.dx = 0; it.dy = 0;
+        if (!it.shown) { return; }
+        var cx = it.x + 12, cy = it.y + 12;
         outer:
         for (var ring = 0; ring < 6; ring++) {
           var n = ring === 0 ? 1 : 8 * ring;
           for (var k = 0; k < n; k++) {
             var a = (2 * Math.PI * k) / n - Math.PI / 2;
             var dx = ring * R * Math.cos(a), dy = ring * R * Math.sin(a);
-            var ok = placed.every(function (p) {
+            var ok = placedMarks.every(function (p) {
               return Math.abs(p[0] - (cx + dx)) >= R - 2 || Math.abs(p[1] - (cy + dy)) >= R - 2;
             });
-            if (ok) { best = [dx, dy]; break outer; }
+            if (ok) { it.dx = dx; it.dy = dy; break outer; }
           }
         }
-        placed.push([cx + best[0], cy + best[1]]);
-        if (best[0] || best[1]) {
-          el.style.transform = "translate(" + best[0].toFixed(1) + "px," + best[1].toFixed(1) + "px)";
-          el.classList.add("geomap-moved");
-        } else { el.classList.remove("geomap-moved"); }
+        it.x += it.dx; it.y += it.dy;
+        placedMarks.push([cx + it.dx, cy + it.dy]);
+        blocks.push({ left: it.x + 2, top: it.y + 2, right: it.x + 22, bottom: it.y + 22 });
       });
-    }
-    function run() {
-      var root = map.getContainer();
-      var els = Array.prototype.slice.call(root.querySelectorAll(".geomap-stop"));
-      fan(els);
-      var view = root.getBoundingClientRect();
-      var blocks = [];
-      els.forEach(function (el) {
-        var n = el.querySelector(".geomap-num");
-        if (n) { blocks.push(n.getBoundingClientRect()); }
-      });
-      Array.prototype.forEach.call(root.querySelectorAll(".leaflet-control, .geomap-title"), function (el) {
-        var r = el.getBoundingClientRect();
-        if (r.width) { blocks.push(r); }
-      });
+      /* place labels */
       var placed = [];
-      els.forEach(function (el) {
-        var label = el.querySelector(".geomap-label");
-        if (!label) { return; }
-        LABEL_SPOTS.forEach(function (s) { label.classList.remove("geomap-at-" + s); });
-        label.classList.remove("geomap-label-hidden");
-        var text = label.textContent, own = el.getBoundingClientRect();
+      items.forEach(function (it) {
+        it.spot = null;
+        if (!it.shown || !it.label) { return; }
         var twin = placed.some(function (p) {
-          return p.text === text && Math.abs(p.x - own.left) < 90 && Math.abs(p.y - own.top) < 90;
+          return p.text === it.text && Math.abs(p.x - it.x) < 90 && Math.abs(p.y - it.y) < 90;
         });
-        if (twin) { label.classList.add("geomap-label-hidden"); return; }
+        if (twin) { return; }
         for (var i = 0; i < LABEL_SPOTS.length; i++) {
-          label.classList.add("geomap-at-" + LABEL_SPOTS[i]);
-          var r = label.getBoundingClientRect();
+          var xy = LABEL_SPOTS[i][1](it.x, it.y, it.w, it.h);
+          var r = { left: xy[0], top: xy[1], right: xy[0] + it.w, bottom: xy[1] + it.h };
           var inside = r.left >= view.left && r.right <= view.right && r.top >= view.top && r.bottom <= view.bottom;
-          var free = inside && !placed.some(function (p) { return overlaps(p.rect, r); }) &&
-            !blocks.some(function (b) { return overlaps(b, r); });
-          if (free) { placed.push({ rect: r, text: text, x: own.left, y: own.top }); return; }
-          label.classList.remove("geomap-at-" + LABEL_SPOTS[i]);
+          if (inside && !placed.some(function (p) { return overlaps(p.rect, r); }) &&
+              !blocks.some(function (b) { return overlaps(b, r); })) {
+            it.spot = LABEL_SPOTS[i][0];
+            placed.push({ rect: r, text: it.text, x: it.x, y: it.y });
+            return;
+          }
         }
-        label.classList.add("geomap-label-hidden");
+      });
+      /* write */
+      items.forEach(function (it) {
+        if (it.dx || it.dy) {
+          it.el.style.transform = "translate(" + it.dx.toFixed(1) + "px," + it.dy.toFixed(1) + "px)";
+          it.el.classList.add("geomap-moved");
+        } else { it.el.classList.remove("geomap-moved"); }
+        if (!it.label) { return; }
+        if (it.spot) { it.label.classList.add("geomap-at-" + it.spot); }
+        else if (it.shown) { it.label.classList.add("geomap-label-hidden"); }
       });
     }
     var pending = null;
