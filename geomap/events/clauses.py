@@ -322,6 +322,9 @@ def read_sentence(
                           and (r.kind != "pronoun" or text[r.start : r.end].lower() in ("his", "her", "their"))), None)
             if owner is not None:
                 subj = owner.keys  # "his trip to X", "Lind's visit to X"
+            elif re.search(r"\b(?:its|their)\s+(?:\w+\s+)?$", text[max(0, f.start - 20) : f.start]) and f.type in STOP_TYPES:
+                subj = ()
+                last_subject = ()  # "a pledge by the G7 at its summit in X": not the traveller's
         named = _named_subject(text, prev_end, f.start) if not subj and f.trigger.pos == "verb" and not f.passive else ()
         gap = text[prev_end : f.start]
         main_gap = re.sub(r",\s*(?:which|who|that|where)\b[^,;]*,", ",", gap)  # a relative clause ends, the subject resumes
@@ -382,6 +385,10 @@ def read_sentence(
             f.time = times[0]  # "Late on Tuesday, ...": a fronted time phrase dates the whole sentence
         aux = text[max(0, prev_end - 0) : f.start]
         clause_aux = re.split(r"[;,]\s+(?=and\b|but\b|while\b)|;\s*", aux)[-1]
+        if f.trigger.lemma in _RESIDENCE and f.trigger.tag in ("VBZ", "VBP"):
+            f.mod = Modality("hypothetical", False, False)  # "who lives in Paris": where someone lives, not a stop
+            prev_end = f.end
+            continue
         f.mod = modality(clause_aux, text[f.end : min(nxt if nxt > f.end + 40 else len(text), f.end + 140)], noun=f.trigger.pos == "noun")
         if f.trigger.lemma.startswith(("be due", "be expected")) and f.mod.status == "occurred" and f.trigger.tag != "VBD":
             f.mod = Modality("planned", f.mod.perfect, True)
@@ -432,6 +439,7 @@ def toks_before(text: str, pos: int) -> str:
 
 #: "... but was rerouted", "... and then flew": a conjunction followed by a verb keeps the subject
 _SAME_SUBJECT = re.compile(r"\b(?:but|and|while)\s+(?:was|were|is|are|had|has|have|then|also|later|would|will|could|did|instead)\b")
+_RESIDENCE = frozenset({"live", "reside", "be based", "work", "settle"})
 _AID_CARRIERS = frozenset("convoy convoys trucks lorries airlift shipment shipments consignment".split())
 _SYN_STAY = frozenset("days nights hours weeks day night".split())
 
@@ -463,6 +471,7 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
     """How place ``k`` (first token ``a``) is governed: a preposition's role, a list, an object, or nothing."""
     j = a - 1
     steps = 0
+    listed = False  # inside "X, Y and <place>" (names the gazetteer lacks stand in the list)
     while j >= 0 and steps < 6:
         t = toks[j].low
         if j in ptok:
@@ -501,7 +510,8 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
                         pass
                     return rel[prev_k][0], rel[prev_k][1]
                 return None, None
-            if q >= 0 and toks[q].text[:1].isupper() and q not in ptok and steps < 4:
+            if q >= 0 and toks[q].text[:1].isupper() and q not in ptok and steps < 4 and (listed or t in ("and", "or")):
+                listed = True
                 j = q - 1  # "in Bajhang, Doti and Achham": a list with names the gazetteer lacks
                 steps += 1
                 continue
@@ -658,5 +668,10 @@ def _np_actor(text: str, lo: int, f: Frame) -> str | None:
 
 
 def _story_subject_ok(text: str, f: Frame) -> bool:
-    """An actorless sentence ("A planned visit to X was called off") continues the story's traveller."""
-    return f.type in ("travel", "visit", "meet", "attend", "address", "sign", "host")
+    """An actorless sentence ("A planned visit to X was called off") continues the story's traveller;
+    a verb whose subject is some other noun phrase ("The war has driven millions into X") does not."""
+    if f.type not in STOP_TYPES:
+        return False
+    if f.trigger.pos == "noun":
+        return True
+    return True

@@ -76,7 +76,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
                "commute", "trek", "ride", "ferry", "rush", "divert", "reroute",
                "be due", "be expected in", "be expected at", "be expected back", "spend", "stay", "remain", "be back",
                # presence: where someone lives, works or is based
-               "live", "be born", "grow up", "settle", "reside", "be based", "work", "employ", "study",
+               "live", "be born", "grow up", "settle", "reside", "be based", "work", "employ",
                "serve", "camp", "shelter", "emigrate", "immigrate", "flee to"),
         nouns=("trip", "journey", "stop", "stopover", "leg", "flight", "arrival", "departure", "return",
                "homecoming", "voyage", "stay", "transit", "way", "way home", "way back", "train", "plane", "ferry", "helicopter", "motorcade"),
