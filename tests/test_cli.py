@@ -100,8 +100,10 @@ def test_events_geojson_contract():
     props = [f["properties"] for f in fc["features"]]
     assert all(f["geometry"]["type"] == "Point" for f in fc["features"])
     for p in props:
-        assert {"event_id", "actors", "action", "place", "date", "status", "sentence"} <= set(p)
-        assert "2023-09-11" <= p["date"] <= "2023-09-17"
+        assert {"event_id", "event_type", "actors", "targets", "action", "place", "date", "date_precision", "status",
+                "fatalities", "sentence"} <= set(p)
+        assert p["date"] is None or "2023-09-11" <= p["date"] <= "2023-09-17"  # no time phrase, no date
+    assert [p["date"] for p in props if p["place"] == "Vostochny"] == ["2023-09-11"]  # "this week"
     actors = lambda p: set(json.loads(p["actors"]) if isinstance(p["actors"], str) else p["actors"])  # noqa: E731
     assert [(actors(p), p["place"], p["status"]) for p in props] == [
         ({"Vladimir Putin", "Alexander Lukashenko"}, "Sochi", "occurred"),
