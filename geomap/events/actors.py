@@ -331,7 +331,7 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
             continue
         refs.append(Ref(m.start(), end, (key,), "title"))
         occupied.append((m.start(), end))
-    if story.led and story.last_group == (story.led,):
+    if story.led:
         for m in re.finditer(r"(?:^|(?<=[.;] ))It\b|\bit (?=will|is|was|has|had|flew|travel)", sent_text):
             if free(m.start(), m.end()):
                 refs.append(Ref(m.start(), m.end(), (story.led,), "pronoun"))

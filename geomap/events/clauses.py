@@ -347,6 +347,9 @@ def read_sentence(
         after_refs = [r for r in refs if f.end <= r.start < nxt]
         if f.passive and f.type in STOP_TYPES:
             f.actors = subj  # "was flown to X", "were transferred to X": the subject travels
+            if f.type in ("meet", "attend", "host", "visit"):
+                by = [r for r in after_refs if re.search(r"\bby\s+(?:\w+\s+){0,4}$", text[max(0, r.start - 40) : r.start])]
+                f.actors = tuple(dict.fromkeys((*subj, *(k for r in by[:1] for k in r.keys))))  # "was joined in X by Y"
         elif f.passive:
             by = [r for r in after_refs if re.search(r"\bby\s+(?:the\s+)?$", text[max(0, r.start - 12) : r.start])]
             f.targets = subj

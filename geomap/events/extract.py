@@ -13,7 +13,7 @@ from geopy.distance import geodesic
 from ..model import Event, Place
 from ..text import Sentence
 from .actors import Story, find_entities, sentence_refs
-from .clauses import Frame, read_sentence
+from .clauses import Frame, PlaceArg, read_sentence
 from .time import find_time_phrases, resolve_date
 from .vocabulary import STOP_TYPES, TYPES, number_of
 
@@ -35,6 +35,7 @@ def extract_events(
 ) -> list[Event]:
     """Events in document order: one per (trigger, place), with actors, targets, date, status and evidence."""
     story = find_entities(text, people)
+    dateline = _dateline_place(sentences, places)
     located = sorted((p for p in places if p.resolved and p.kind in _EVENT_KINDS), key=lambda p: p.start)
     all_spans = sorted((p.start, p.end) for p in places if p.kind != "demonym")  # "the Finnish diplomat" is a person
     span_starts = [a for a, _ in all_spans]
@@ -83,7 +84,7 @@ def extract_events(
         for fi, (f, date, prec) in enumerate(dated):
             # told later but happened before ("after stops in X", "had flown from X"): no later than the sentence's earliest day
             default = (earliest if f.shift < 0 else anchor) or last_sort
-            sent_events.extend(_events_of(f, fi, si, sent, date, prec, default, pub_date, doc_id))
+            sent_events.extend(_events_of(f, fi, si, sent, date, prec, default, pub_date, doc_id, dateline))
         _add_magnitudes(sent.text, sent_events)
         events.extend(sent_events)
         if anchor:
@@ -136,7 +137,7 @@ def _status(f: Frame, date: str | None, pub: dt.date | None) -> str:
 
 def _events_of(
     f: Frame, fi: int, si: int, sent: Sentence, date: str | None, prec: str | None, sort_default: str | None,
-    pub: dt.date | None, doc_id: str | None,
+    pub: dt.date | None, doc_id: str | None, dateline: Place | None = None,
 ) -> list[Event]:
     if f.mod.status in ("negated", "hypothetical"):
         return []
@@ -154,6 +155,8 @@ def _events_of(
     if f.mod.perfect and not date:
         order -= 1.0  # an undated "had flown" goes back before what the story told just before
     rows: list[tuple[Place, str | None, float]] = []
+    if not main and origins and dateline is not None and f.trigger.lemma in _ARRIVALS:
+        main = [PlaceArg(dateline, "destination")]  # "had flown in from X": to where the report is filed
     if not main and origins and f.type in ("travel", "evacuate"):
         rows = [(origins[0].place, "origin", order)]
         origins = []
@@ -182,6 +185,17 @@ def _events_of(
             sort_date=out[0].sort_date, event_type=f.type, role="origin",
         ))
     return out
+
+
+_ARRIVALS = frozenset({"fly in", "arrive", "land", "come", "touch down", "be back"})
+
+
+def _dateline_place(sentences: Sequence[Sentence], places: Sequence[Place]) -> Place | None:
+    """The place a dateline names ("NUUK, Greenland, March 5 —"): where the report is filed."""
+    if not sentences or not re.match(r"\s*[A-Z][A-Z .'’\-]{1,40}\b", sentences[0].text):
+        return None
+    first = sentences[0]
+    return next((p for p in places if first.start <= p.start < first.end and p.resolved and p.kind in ("city", "landmark")), None)
 
 
 def _can_be_stop(p: Place) -> bool:

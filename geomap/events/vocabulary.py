@@ -208,7 +208,8 @@ PERSON_NOUNS = frozenset(
     politician lawmaker candidate nominee bishop cardinal imam rabbi priest pastor superstar
     ambassadors deputy aide adviser advisor counterpart host guest visitor traveller traveler mediator
     negotiator envoy-designate
-    woman man teenager boy girl victim survivor suspect mother father""".split()
+    woman man teenager boy girl victim survivor suspect mother father guitarist drummer pianist violinist
+    composer conductor dancer comedian chef designer architect engineer pilot sailor soldier officer""".split()
 )
 
 
