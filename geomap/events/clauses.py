@@ -463,8 +463,7 @@ def _synthetic(toks: list[Tok], i: int) -> Trigger | None:
 TOPIC_NOUNS = frozenset(
     """situation conflict war crisis relations tensions ties policy policies issue issues question future security
     interests interest investment investments stake stakes presence influence role involvement economy market
-    markets people population embassy embassies consulate ambassador envoy minister ministry government president
-    leader leaders capital border borders independence sovereignty occupation annexation invasion affairs trade
+    markets population embassy embassies consulate ministry government capital border borders independence sovereignty occupation annexation invasion affairs trade
     exports imports elections politics history culture rights law laws sanctions programme program development
     developments events news violence instability unrest insurgency refugees citizens nationals residents""".split()
 )
