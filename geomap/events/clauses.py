@@ -396,7 +396,8 @@ def read_sentence(
         if f.trigger.lemma.startswith(("be due", "be expected")) and f.mod.status == "occurred" and f.trigger.tag != "VBD":
             f.mod = Modality("planned", f.mod.perfect, True)
         if f.mod.status == "occurred" and fi > 0 and not _NEW_CLAUSE.search(gap) and frames[fi - 1].mod.status == "planned" \
-                and re.search(r"\b(?:to|for|on to|and|then)\b", gap) and not re.search(r"\b(?:about|of|that|which)\b", gap):
+                and (re.search(r"\b(?:to|for|on to|and|then)\b", gap) or f.trigger.pos == "noun") \
+                and not re.search(r"\b(?:about|of|that|which)\b", gap):
             f.mod = Modality("planned", f.mod.perfect, True)
         if fi > 0 and re.search(r"\b(?:before|then|and then)\b", gap) and frames[fi - 1].mod.status == "planned" and f.mod.status == "occurred":
             f.mod = Modality("planned", f.mod.perfect, True)

@@ -155,7 +155,9 @@ def _events_of(
     if f.mod.perfect and not date:
         order -= 1.0  # an undated "had flown" goes back before what the story told just before
     rows: list[tuple[Place, str | None, float]] = []
-    if not main and origins and dateline is not None and f.trigger.lemma in _ARRIVALS:
+    if not main and origins and dateline is not None and f.trigger.lemma in _ARRIVALS and not re.search(
+        r"\bwhere\b", sent.text[max(0, f.start - 60) : f.start]
+    ):
         main = [PlaceArg(dateline, "destination")]  # "had flown in from X": to where the report is filed
     if not main and origins and f.type in ("travel", "evacuate"):
         rows = [(origins[0].place, "origin", order)]
@@ -171,7 +173,7 @@ def _events_of(
             origin=origins[0].place.name if origins and role is None else None, host=f.host,
             cameo="036" if f.type == "meet" and status == "planned" else et.cameo, plover=et.plover,
             country_code=place.country_code, geonameid=place.geonameid, parent_id=place.parent_id,
-            order=o, doc_id=doc_id, sort_date=date or sort_default, event_type=f.type, targets=f.targets,
+            order=o, doc_id=doc_id, sort_date=_sort_date(f, date, prec) or sort_default, event_type=f.type, targets=f.targets,
             role=role,
         ))
     if origins and out and f.type in ("travel", "visit", "attend", "meet"):

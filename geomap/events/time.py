@@ -115,8 +115,13 @@ def resolve_date(
         got = _absolute(e, None)
         return (got.isoformat(), "day") if got else (None, None)
     monday = _monday(pub)
+    if re.fullmatch(r"(?:at|over) the weekend|this weekend", e):
+        # the coming weekend is this week's; a weekend already past (told on a weekday) was last week's
+        if not future and pub.weekday() < 5:
+            return (monday - dt.timedelta(days=7)).isoformat(), "week"
+        return monday.isoformat(), "week"
     if re.fullmatch(r"(?:earlier |later )?(?:this|in the) week|earlier (?:on )?this week|"
-                    r"(?:at|over) the weekend|this weekend|(?:since|at) the (?:start|beginning|end) of (?:the|this) week", e):
+                    r"(?:since|at) the (?:start|beginning|end) of (?:the|this) week", e):
         return monday.isoformat(), "week"
     if e in ("last week", "last weekend"):
         return (monday - dt.timedelta(days=7)).isoformat(), "week"
