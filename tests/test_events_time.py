@@ -78,13 +78,17 @@ def test_planned_counts_as_future():
         ("earlier in the week", FRI, "2024-10-07"),
         ("next week", FRI, "2024-10-14"),
         ("last week", FRI, "2024-09-30"),
-        ("at the weekend", FRI, "2024-10-07"),
-        ("over the weekend", FRI, "2024-10-07"),
+        ("at the weekend", FRI, "2024-09-30"),  # told in the past on a Friday: the weekend before
+        ("over the weekend", MON, "2024-09-30"),
     ],
 )
 def test_week_phrases_date_to_monday(expr, pub, want):
     assert resolve_date(expr, pub) == (want, "week")
     assert dt.date.fromisoformat(want).weekday() == 0
+
+
+def test_a_coming_weekend_is_this_weeks():
+    assert resolve_date("at the weekend", FRI, future=True) == ("2024-10-07", "week")
 
 
 @pytest.mark.parametrize(
