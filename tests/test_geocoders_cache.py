@@ -246,3 +246,17 @@ def test_reexported_from_fallback():
 
     assert fallback.cache_info is cache_info and fallback.cache_clear is cache_clear
     assert fallback.cache_export is cache_export
+
+
+def test_csv_export_cells_never_start_a_formula(path, tmp_path):
+    import csv as _csv
+
+    with GeocodeCache(path) as c:
+        for i, text in enumerate(["=HYPERLINK(\"http://example.org\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "Sochi"]):
+            c.put("nominatim", f"q{i}", "{}", hit=False, reason="not found", query_text=text)
+    out = tmp_path / "export.csv"
+    assert cache_export(path, out) == 7
+    with out.open(encoding="utf-8", newline="") as fh:
+        cells = [row["query_text"] for row in _csv.DictReader(fh)]
+    assert cells == ["'=HYPERLINK(\"http://example.org\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx", "Sochi"]
+    assert all(not v.startswith(("=", "+", "-", "@")) for row in cells for v in [row])
