@@ -223,7 +223,7 @@ class _Controls(MacroElement):
             lats = [b[0] for b in self.bounds]
             lons = [b[1] for b in self.bounds]
             south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-            pad = 1.0 if (north - south) < 2 and (east - west) < 2 else 0.0
+            pad = 0.1 if (north - south) < 0.2 and (east - west) < 0.2 else 0.0  # one place: not the street
             cfg["fit"] = [[south - pad, west - pad], [north + pad, east + pad]]
         return cfg
 

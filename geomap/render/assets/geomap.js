@@ -500,7 +500,7 @@
     var view = map.getSize();
     if (view.x - right - 60 < 200) { right = Math.max(40, view.x - 260); }
     if (view.y - bottom - 60 < 150) { bottom = Math.max(20, view.y - 210); }
-    map.fitBounds(bounds, { paddingTopLeft: [60, 60], paddingBottomRight: [right, bottom], maxZoom: 9, animate: false });
+    map.fitBounds(bounds, { paddingTopLeft: [60, 60], paddingBottomRight: [right, bottom], maxZoom: 11, animate: false });
   }
 
   function controls(map, cfg) {
