@@ -385,3 +385,40 @@ def test_origin_role_is_kept_on_the_stop():
 def test_every_actor_of_an_event_gets_the_stop():
     (a, b) = build_itineraries([ev("Lima", actors=("Ada Moss", "Ben Ruiz"))])
     assert {a.actor, b.actor} == {"Ada Moss", "Ben Ruiz"}
+
+
+# ---- arrivals told from where the report is filed, shared presence, groups as "it" -------------
+
+
+def test_flown_in_from_arrives_at_the_dateline_city(gazetteer):
+    text = "WARSAW, Oct 11 (Wire) — Coach Petra Lindgren had flown in from Madrid on Thursday."
+    it = itinerary(run(text, gazetteer, FRIDAY), "Petra Lindgren")
+    assert [s.place.lower() for s in it.stops] == ["madrid", "warsaw"]
+    assert it.stops[0].role == "origin"
+
+
+def test_joined_by_puts_both_sides_there(gazetteer):
+    text = ("Envoy Omar Haddad arrived in Cairo on Monday. The envoy was joined in Cairo by a trade "
+            "delegation led by Lena Ostrova, who will leave for Madrid on Friday.")
+    r = routes(run(text, gazetteer))
+    assert r["Lena Ostrova"] == ["Cairo", "Madrid"]
+    assert "Cairo" in r["Omar Haddad"]
+
+
+def test_a_led_group_is_it(gazetteer):
+    text = ("A trade mission led by chairman Viktor Sand toured a shipyard in Gdansk on Monday. "
+            "It will travel to Warsaw on Wednesday and then to Krakow.")
+    it = itinerary(run(text, gazetteer), "Viktor Sand")
+    assert [(s.place, s.status) for s in it.stops][-2:] == [("Warsaw", "planned"), ("Krakow", "planned")]
+
+
+def test_where_someone_lives_is_no_stop(gazetteer):
+    text = "Singer Ana Brel, who lives in Lisbon, flew to Oslo on Monday for a concert."
+    assert routes(run(text, gazetteer))["Ana Brel"] == ["Oslo"]
+
+
+def test_a_weekend_already_past_sorts_before_the_week(gazetteer):
+    text = ("Minister Ida Berg arrived in Oslo on Tuesday. Her tour began in Madrid at the weekend.")
+    it = itinerary(run(text, gazetteer, FRIDAY), "Ida Berg")
+    assert [s.place for s in it.stops] == ["Madrid", "Oslo"]
+    assert it.stops[0].date_precision == "week"
