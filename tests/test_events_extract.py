@@ -90,22 +90,13 @@ def test_every_event_carries_its_type_codes(gazetteer):
         ("Thousands of protesters marched through Madrid on Saturday.", "protest", "protesters"),
         ("Police detained 20 students in Lima on Friday.", "arrest", "Police"),
         ("Gunmen killed three villagers near Lima.", "assault", "Gunmen"),
-    ],
-)
-def test_group_actors(gazetteer, text, etype, actor):
-    (e,) = [e for e in run(text, gazetteer).events if e.event_type == etype]
-    assert actor in e.actors
-
-
-@pytest.mark.parametrize(
-    "text,etype,actor",
-    [
+        # organisations and states
         ("Greenpeace protested outside parliament in Oslo on Monday.", "protest", "Greenpeace"),
         ("The Red Cross delivered aid to Nairobi on Thursday.", "aid", "Red Cross"),
         ("The United States sanctioned three banks in Minsk on Monday.", "sanction", "United States"),
     ],
 )
-def test_organisation_actors(gazetteer, text, etype, actor):
+def test_group_and_organisation_actors(gazetteer, text, etype, actor):
     (e,) = [e for e in run(text, gazetteer).events if e.event_type == etype]
     assert actor in e.actors
 
