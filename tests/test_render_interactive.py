@@ -287,13 +287,13 @@ def test_composing_calls_keeps_one_control_set_and_actor_colours():
 
 
 def test_tiles_pass_through_and_offline_refuses_them():
-    html = render(build_map(tiles="CartoDB positron"))
-    assert "basemaps.cartocdn.com" in html and "tile.openstreetmap.org" not in html
+    html = render(build_map(tiles="OpenTopoMap"))
+    assert "opentopomap" in html.lower() and "tile.openstreetmap.org" not in html
     mine = folium.Map(tiles=None)
     build_map(m=mine, tiles="https://tiles.example.org/{z}/{x}/{y}.png", attr="Example tiles")
     assert "tiles.example.org" in render(mine) and "Example tiles" in render(mine)
     with pytest.raises(ConfigError):
-        build_map(tiles="CartoDB positron", offline=True)
+        build_map(tiles="OpenTopoMap", offline=True)
 
 
 def test_offline_basemap_is_credited():

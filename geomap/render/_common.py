@@ -274,15 +274,19 @@ def _event_offsets(row: Any) -> tuple[int | None, int | None]:
 def event_fields(row: Any) -> dict[str, str]:
     """The escaped pieces of an event popup: place, actors, action, date, status, marked sentence.
 
-    The bulk event layer ships these per feature and assembles the popup in the browser
-    (``geomap.eventsLayer``) exactly as :func:`event_popup` does here.
+    The interactive map ships these as columns and assembles the same popup in the browser
+    (``geomap.events`` in ``assets/geomap.js``).
     """
     actors = _actors(row.get("actors"))
     a, b = _event_offsets(row)
     status = "" if is_empty(row.get("status")) else str(row.get("status"))
     return {
+        "k": esc(event_kind(row.get("event_type"), row.get("action"))),
         "pl": esc(row.get("place")),
         "a": esc(actors),
+        "tg": esc(_actors(row.get("targets"))),
+        "f": esc(_count(row.get("fatalities"))),
+        "i": esc(_count(row.get("injured"))),
         "ac": esc(row.get("action")),
         "d": esc(date_text(row.get("date"), row.get("date_precision"))),
         "s": esc(status),
@@ -290,12 +294,21 @@ def event_fields(row: Any) -> dict[str, str]:
     }
 
 
+def _count(value: Any) -> str:
+    if is_empty(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def event_popup(row: Any) -> str:
     """Popup HTML of one ``events`` row (every value escaped, the place marked in the sentence)."""
     f = event_fields(row)
     head = " ".join(x for x in (f["a"], f["ac"]) if x) or "Event"
     status = f'<span class="geomap-status geomap-{f["s"]}">{f["s"]}</span>' if f["s"] else ""
-    table = _rows([("Place", f["pl"]), ("Actors", f["a"]), ("Action", f["ac"]), ("Date", f["d"]), ("Status", status)])
+    table = _rows([("Type", f["k"]), ("Place", f["pl"]), ("Actors", f["a"]), ("Targets", f["tg"]),
+                   ("Action", f["ac"]), ("Date", f["d"]), ("Killed", f["f"]), ("Injured", f["i"]), ("Status", status)])
     quote = f"<blockquote class=\"geomap-evidence\">{f['q']}</blockquote>" if f["q"] else ""
     return f"<div class=\"geomap-popup\"><h4>{head}</h4>{table}{quote}</div>"
 
