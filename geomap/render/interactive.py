@@ -331,14 +331,6 @@ def _add_actor_layers(
         m.add_child(group)
 
 
-def _column(df: pd.DataFrame, name: str) -> list[Any]:
-    """A column as a plain list (missing values as None), or Nones when the frame lacks it."""
-    if name in df.columns:
-        col = df[name]
-        return col.astype(object).where(col.notna(), None).tolist()
-    return [None] * len(df)
-
-
 def _text(value: Any) -> str:
     """A cell as display text: lists (actors, targets) joined, numbers without a trailing .0."""
     if isinstance(value, str):
