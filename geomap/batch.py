@@ -17,6 +17,15 @@ files) per table::
 A run is resumable: each finished chunk is written with temp files and renames,
 then recorded in ``_state/ledger.jsonl``. A run that is killed and started again
 with the same command skips the chunks already done, so no row is written twice.
+One run at a time writes into a folder (``_state/lock``, via ``filelock``): a second
+refuses at once. Local workers end with the run that started them, however it ends.
+
+A document that cannot be read or analysed (malformed JSON, a lone surrogate, a
+line over 20 MiB, a binary file) is listed in ``errors.jsonl`` and the others go
+on; inputs that are not regular files (FIFOs, devices) are refused before they are
+opened. The report counts what the part files hold. The finishing step keeps memory
+bounded: itineraries are built one traveller at a time, and above
+:data:`MAP_EVENT_LIMIT` events the map shows one marker per place with its count.
 
 Names the gazetteer lacks go to the online fallback in a second pass: every
 document is analysed offline first, the distinct names are resolved once in
