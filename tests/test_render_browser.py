@@ -275,6 +275,12 @@ def test_100k_events_open_fast_without_errors(browser, tmp_path):
     p.wait_for_function(f"() => ({DRAWN})() > 0", timeout=3000)
     assert time.perf_counter() - t0 < 3.0 + 0.8
     assert page.errors == [] and page.remote == [] and page.dialogs == []
+    hub = "(() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k]._geomapHub) {" \
+          " return window[k]; } } })()"
+    assert p.evaluate(f"() => {hub}._geomapHub.clusters.length") > 0  # dense: numbered bubbles
+    p.evaluate(f"() => {hub}.setView([20, 10], 7)")
+    p.wait_for_timeout(500)
+    assert p.evaluate(f"() => {hub}._geomapHub.clusters.length") == 0  # close up: every event
     assert p.evaluate(OPEN_FIRST_EVENT)
     assert XSS_SCRIPT in p.locator(".leaflet-popup-content").inner_text()
     assert p.locator(".leaflet-popup-content script").count() == 0

@@ -96,10 +96,14 @@
     ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
   }
 
+  /* above this many events in view, grid cells holding at least CLUSTER_MIN become numbered bubbles */
+  var CLUSTER_ABOVE = 5000, CLUSTER_CELL = 48, CLUSTER_MIN = 40;
+
   var EventCanvas = L.Layer.extend({
     initialize: function (kind, style) {
       this._kind = kind; this._shape = style[0]; this._color = style[1];
-      this._idx = null; this._cut = null; this._vis = new Float32Array(0); this._nvis = 0;
+      this._idx = null; this._cut = null; this._vis = new Float32Array(0); this._nvis = 0; this._nhit = 0;
+      this._clusters = [];
     },
     setData: function (data, idx, mx, my) {
       this._data = data; this._idx = idx; this._mx = mx; this._my = my;
@@ -131,6 +135,8 @@
       map.off("click", this._click, this);
       map.off("mousemove", this._move, this);
       if (this._tip) { map.removeLayer(this._tip); this._tip = null; }
+      this._map = null;
+      if (this._hub) { this._hub.redraw(); }
     },
     /* One redraw per animation frame, however many map events asked for it. */
     _schedule: function () {
@@ -157,8 +163,13 @@
     },
     _hide: function () { if (this._canvas) { this._canvas.style.visibility = "hidden"; } },
     _redraw: function () {
+      if (this._hub) { this._hub.redraw(); return; }
+      if (this._prepare()) { this._paint(null); }
+    },
+    /* Size the canvas and find the events in view; returns how many there are. */
+    _prepare: function () {
       var map = this._map;
-      if (!map || !this._idx) { return; }
+      if (!map || !this._idx) { this._nvis = 0; return 0; }
       var size = map.getSize(), ratio = window.devicePixelRatio || 1, cv = this._canvas;
       cv.width = size.x * ratio; cv.height = size.y * ratio;
       cv.style.width = size.x + "px"; cv.style.height = size.y + "px";
@@ -180,12 +191,26 @@
         var px = this._mx[i] * scale - ox, py = this._my[i] * scale - oy;
         if (px < -10 || py < -10 || px > w + 10 || py > h + 10) { continue; }
         vis[nv * 3] = px; vis[nv * 3 + 1] = py; vis[nv * 3 + 2] = i; nv++;
-        var cell = px < 0 || py < 0 || px > w || py > h ? -1 : (py >> 1) * cols + (px >> 1);
-        if (cell >= 0) { if (seen[cell]) { continue; } seen[cell] = 1; }
-        buckets[data.s[i]].push(px, py);
       }
       this._nvis = nv;
-      var r = nv > 20000 ? 3 : (nv > 2000 ? 4 : (nv > 300 ? 5.5 : 7));
+      this._ctx = ctx; this._w = w; this._h = h; this._cols = cols; this._seen = seen; this._ratio = ratio;
+      return nv;
+    },
+    /* Draw the events in view, except those in the grid cells drawn as bubbles (``grid.which``). */
+    _paint: function (grid) {
+      var ctx = this._ctx, w = this._w, h = this._h, cols = this._cols, seen = this._seen, ratio = this._ratio;
+      var vis = this._vis, nv = this._nvis, data = this._data, buckets = [[], [], []];
+      var nh = 0;
+      for (var q2 = 0; q2 < nv; q2++) {
+        if (grid && grid.which[clusterCell(grid, vis[q2 * 3], vis[q2 * 3 + 1])] >= 0) { continue; }
+        var x2 = vis[q2 * 3], y2 = vis[q2 * 3 + 1], i2 = vis[q2 * 3 + 2];
+        vis[nh * 3] = x2; vis[nh * 3 + 1] = y2; vis[nh * 3 + 2] = i2; nh++;  /* kept for hit tests */
+        var cell = x2 < 0 || y2 < 0 || x2 > w || y2 > h ? -1 : (y2 >> 1) * cols + (x2 >> 1);
+        if (cell >= 0) { if (seen[cell]) { continue; } seen[cell] = 1; }
+        buckets[data.s[i2]].push(x2, y2);
+      }
+      this._nhit = nh;
+      var r = nh > 20000 ? 3 : (nh > 2000 ? 4 : (nh > 300 ? 5.5 : 7));
       this._r = r;
       var color = this._color;
       var looks = [
@@ -202,7 +227,7 @@
     },
     _hit: function (cp) {
       var vis = this._vis, best = -1, bd = (this._r + 3) * (this._r + 3);
-      for (var j = this._nvis - 1; j >= 0; j--) {
+      for (var j = this._nhit - 1; j >= 0; j--) {
         var dx = vis[j * 3] - cp.x, dy = vis[j * 3 + 1] - cp.y, d = dx * dx + dy * dy;
         if (d <= bd) { bd = d; best = vis[j * 3 + 2]; }
       }
@@ -210,12 +235,14 @@
     },
     _latlng: function (i) { return L.latLng(this._data.y[i] / 1e5, this._data.x[i] / 1e5); },
     _click: function (e) {
+      if (this._hub && this._hub.clusterAt(e.containerPoint)) { return; }
       var i = this._hit(e.containerPoint);
       if (i < 0) { return; }
       L.popup({ maxWidth: 340 }).setLatLng(this._latlng(i)).setContent(eventPopup(this._data, i)).openOn(this._map);
     },
     _move: function (e) {
-      var i = this._hit(e.containerPoint), map = this._map;
+      var map = this._map;
+      var i = this._hub && this._hub.clusterAt(e.containerPoint) ? -1 : this._hit(e.containerPoint);
       if (i < 0) {
         if (this._tip) { map.removeLayer(this._tip); this._tip = null; map.getContainer().style.cursor = ""; }
         return;
@@ -227,16 +254,108 @@
     },
     /* Open the popup of the first drawn event (for keyboard users and tests). */
     openFirst: function () {
-      if (this._nvis) { var i = this._vis[2]; this._click({ containerPoint: L.point(this._vis[0], this._vis[1]) }); return i; }
+      if (this._nhit) { var i = this._vis[2]; this._click({ containerPoint: L.point(this._vis[0], this._vis[1]) }); return i; }
       return -1;
     }
   });
 
+  function clusterCell(grid, x, y) {
+    return (Math.floor(y / CLUSTER_CELL) + 1) * grid.cols + Math.floor(x / CLUSTER_CELL) + 1;
+  }
+
+  /* The event layers of one map drawn together: where the events in view are dense, the events of
+     a grid cell (of every type) become one bubble with their number, in the colour of the commonest
+     type; a click zooms in. Redraws asked for in one turn are done once. */
+  function Hub(map) {
+    this.map = map; this.layers = []; this.pending = false; this.clusters = [];
+    map.on("zoomstart", function () { if (this.canvas) { this.canvas.style.visibility = "hidden"; } }, this);
+    map.on("click", this._click, this);
+    map.on("mousemove", this._move, this);
+  }
+  Hub.prototype.redraw = function () {
+    var self = this;
+    if (this.pending) { return; }
+    this.pending = true;
+    Promise.resolve().then(function () { self.pending = false; self.draw(); });
+  };
+  Hub.prototype.draw = function () {
+    var map = this.map, active = this.layers.filter(function (l) { return l._map && l._idx; });
+    var total = 0;
+    active.forEach(function (l) { total += l._prepare(); });
+    var size = map.getSize(), grid = null, clusters = [];
+    if (total > CLUSTER_ABOVE) {
+      var gcols = Math.ceil(size.x / CLUSTER_CELL) + 2, cells = (Math.ceil(size.y / CLUSTER_CELL) + 2) * gcols;
+      var count = new Uint32Array(cells), sx = new Float64Array(cells), sy = new Float64Array(cells);
+      var mine = new Uint32Array(cells), best = new Uint32Array(cells), color = new Array(cells);
+      grid = { cols: gcols, which: new Int32Array(cells).fill(-1) };
+      active.forEach(function (l) {
+        mine.fill(0);
+        for (var q = 0; q < l._nvis; q++) {
+          var x = l._vis[q * 3], y = l._vis[q * 3 + 1], g = clusterCell(grid, x, y);
+          count[g]++; mine[g]++; sx[g] += x; sy[g] += y;
+        }
+        for (var g2 = 0; g2 < cells; g2++) { if (mine[g2] > best[g2]) { best[g2] = mine[g2]; color[g2] = l._color; } }
+      });
+      for (var g3 = 0; g3 < cells; g3++) {
+        if (count[g3] >= CLUSTER_MIN) {
+          grid.which[g3] = clusters.length;
+          clusters.push([sx[g3] / count[g3], sy[g3] / count[g3], count[g3], color[g3], Math.min(20, 7 + 3 * Math.log10(count[g3]))]);
+        }
+      }
+    }
+    active.forEach(function (l) { l._paint(clusters.length ? grid : null); });
+    this.clusters = clusters;
+    this._paint(clusters);
+  };
+  Hub.prototype._paint = function (clusters) {
+    var map = this.map, pane = map.getPane("geomapEvents");
+    if (!pane) { return; }
+    if (!this.canvas) { this.canvas = L.DomUtil.create("canvas", "geomap-clusters-canvas"); }
+    var cv = this.canvas, size = map.getSize(), ratio = window.devicePixelRatio || 1;
+    pane.appendChild(cv);  /* above every event layer */
+    cv.width = size.x * ratio; cv.height = size.y * ratio;
+    cv.style.width = size.x + "px"; cv.style.height = size.y + "px";
+    L.DomUtil.setPosition(cv, map.containerPointToLayerPoint([0, 0]));
+    cv.style.visibility = "";
+    var ctx = cv.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.font = "bold 10px Helvetica Neue, Arial, sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    clusters.forEach(function (cl) {
+      ctx.beginPath(); ctx.arc(cl[0], cl[1], cl[4], 0, 2 * Math.PI);
+      ctx.globalAlpha = 0.85; ctx.fillStyle = cl[3]; ctx.fill();
+      ctx.globalAlpha = 1; ctx.lineWidth = 1.5; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(cl[2] >= 10000 ? Math.round(cl[2] / 1000) + "k" : String(cl[2]), cl[0], cl[1] + 0.5);
+    });
+  };
+  Hub.prototype.clusterAt = function (cp) {
+    for (var k = this.clusters.length - 1; k >= 0; k--) {
+      var c = this.clusters[k], dx = c[0] - cp.x, dy = c[1] - cp.y;
+      if (dx * dx + dy * dy <= c[4] * c[4]) { return c; }
+    }
+    return null;
+  };
+  Hub.prototype._click = function (e) {
+    var c = this.clusterAt(e.containerPoint);
+    if (c) { this.map.setView(this.map.containerPointToLatLng([c[0], c[1]]), this.map.getZoom() + 2); }
+  };
+  Hub.prototype._move = function (e) {
+    var c = this.clusterAt(e.containerPoint), map = this.map;
+    if (!c) { if (this.tip) { map.removeLayer(this.tip); this.tip = null; } return; }
+    if (!this.tip) { this.tip = L.tooltip({ direction: "top", offset: [0, -8] }); }
+    this.tip.setLatLng(map.containerPointToLatLng([c[0], c[1]])).setContent("<b>" + c[2] + " events</b><br>click to zoom in");
+    if (!map.hasLayer(this.tip)) { this.tip.addTo(map); }
+    map.getContainer().style.cursor = "pointer";
+  };
+
   function events(map, groups, payload, styles) {
     var layers = {};
     map._geomapEvents = map._geomapEvents || [];
+    map._geomapHub = map._geomapHub || new Hub(map);
     Object.keys(groups).forEach(function (kind) {
       var layer = new EventCanvas(kind, styles[kind]);
+      layer._hub = map._geomapHub;
+      map._geomapHub.layers.push(layer);
       layers[kind] = layer;
       groups[kind].addLayer(layer);
       map._geomapEvents.push(layer);
