@@ -38,7 +38,6 @@ __all__ = [
     "frame_to_parquet",
     "events_from_itin",
     "worker_init",
-    "itinerary_parts",
 ]
 
 #: The GeoParquet datasets of a batch output, one folder each.
@@ -362,31 +361,6 @@ def run_chunk_with(task: ChunkTask, gazetteer: Any) -> ChunkResult:
     """:func:`run_chunk` with a gazetteer object shipped to the worker once (Dask scatters it)."""
     task.gazetteer = gazetteer
     return run_chunk(task)
-
-
-# ---------------------------------------------------------------- itineraries, on the workers
-
-
-def itinerary_parts(table_ipc: bytes, groups: list[tuple[str, list[int]]]) -> tuple[bytes, bytes, dict[str, int]]:
-    """The stops and legs (GeoParquet bytes) of a group of travellers, and each one's number of stops.
-
-    ``table_ipc`` holds the itinerary rows of the group (Arrow IPC stream); ``groups``
-    gives each traveller and the positions of the rows that name them. A traveller's
-    itinerary is built from their own events alone, as :func:`geomap.itinerary.build_itineraries`
-    would build it from all events.
-    """
-    from . import frames
-    from .itinerary import build_itineraries
-
-    table = pa.ipc.open_stream(table_ipc).read_all()
-    itineraries, sizes = [], {}
-    for actor, rows in groups:
-        for it in build_itineraries(events_from_itin(table.take(pa.array(rows, pa.int64())))):
-            if it.actor == actor:
-                itineraries.append(it)
-                sizes[actor] = len(it.stops)
-    return (frame_to_parquet(frames.stops_frame(itineraries), "stops"),
-            frame_to_parquet(frames.legs_frame(itineraries), "legs"), sizes)
 
 
 # ---------------------------------------------------------------- workers die with their parent

@@ -73,10 +73,8 @@ MAP_EVENT_LIMIT = 2_000
 MAP_ITINERARY_LIMIT = 20
 #: ... with at most this many stops in all (the first itinerary is always drawn).
 MAP_STOP_LIMIT = 400
-#: Itineraries are built in groups of at most this many travellers ...
+#: Itineraries are built and written in groups of this many travellers.
 _ACTOR_BATCH = 2_000
-#: ... or of travellers with this many events in all (one task for a worker).
-_ROWS_PER_TASK = 5_000
 _STATE = "_state"
 _STATE_VERSION = 1
 _PART = "part-{:06d}"
@@ -278,24 +276,16 @@ def _chunks(docs: Iterable[Doc], size: int) -> Iterator[tuple[int, list[Doc]]]:
 # ---------------------------------------------------------------- engines
 
 
-@dataclass
-class _Call:
-    """Work for an engine other than a chunk: ``fn(*args)`` (``fn`` importable by workers)."""
-
-    fn: Any
-    args: tuple
-
-
 class _Serial:
     """In this process, one chunk at a time (``workers=1``)."""
 
     slots = 1
     workers = 1
 
-    def submit(self, task: ChunkTask | _Call) -> cf.Future:
+    def submit(self, task: ChunkTask) -> cf.Future:
         fut: cf.Future = cf.Future()
         try:
-            fut.set_result(task.fn(*task.args) if isinstance(task, _Call) else _batch_work.run_chunk(task))
+            fut.set_result(_batch_work.run_chunk(task))
         except BaseException as exc:  # handed to the caller through the future, like the pools do
             fut.set_exception(exc)
         return fut
@@ -324,9 +314,7 @@ class _Processes(_Serial):
             max_workers=workers, mp_context=ctx, initializer=_batch_work.worker_init, initargs=(os.getpid(),),
         )
 
-    def submit(self, task: ChunkTask | _Call) -> cf.Future:
-        if isinstance(task, _Call):
-            return self.pool.submit(task.fn, *task.args)
+    def submit(self, task: ChunkTask) -> cf.Future:
         return self.pool.submit(_batch_work.run_chunk, task)
 
     def close(self) -> None:
@@ -361,9 +349,7 @@ class _Dask:
         self.slots = self.workers * 2
         self.gazetteer = self.client.scatter(gazetteer, broadcast=True) if gazetteer is not None else None
 
-    def submit(self, task: ChunkTask | _Call):
-        if isinstance(task, _Call):
-            return self.client.submit(task.fn, *task.args, pure=False)
+    def submit(self, task: ChunkTask):
         if self.gazetteer is not None:
             task.gazetteer = None
             return self.client.submit(_batch_work.run_chunk_with, task, self.gazetteer, pure=False)
@@ -621,16 +607,15 @@ def _run_locked(
             fallback_counts = _fallback_pass(
                 eng, state, ledger, src, text_column, size, s, date_s, gazetteer, fallback, progress
             )
-        bar.close()
-        seconds = time.perf_counter() - t0
-        stats["analysis_seconds"] = seconds
-        return _finish(
-            out, src, state, ledger, n_chunks, s, seconds=seconds, stats=stats, engine=engine,
-            workers=eng.workers, fallback_counts=fallback_counts, progress=progress, t0=t0, eng=eng,
-        )
     finally:
         bar.close()
         eng.close()
+    seconds = time.perf_counter() - t0
+    stats["analysis_seconds"] = seconds
+    return _finish(
+        out, src, state, ledger, n_chunks, s, seconds=seconds, stats=stats, engine=engine,
+        workers=eng.workers, fallback_counts=fallback_counts, progress=progress, t0=t0,
+    )
 
 
 def _fallback_pass(
@@ -720,7 +705,7 @@ def _fallback_pass(
 def _finish(
     out: Path, src: Path, state: _State, ledger: dict[int, dict[str, Any]], n_chunks: int, settings: Settings,
     *, seconds: float, stats: dict[str, Any], engine: str, workers: int, fallback_counts: dict[str, int],
-    progress: bool, t0: float, eng: Any = None,
+    progress: bool, t0: float,
 ) -> BatchResult:
     """Everything that spans chunks, written idempotently: errors, stops, legs, map and report.
 
@@ -746,7 +731,7 @@ def _finish(
                 fh.write(data)
     paths["errors"] = out / "errors.jsonl"
 
-    n_itineraries, n_stops, n_legs, top = _write_itineraries(state, n_chunks, eng or _Serial())
+    n_itineraries, n_stops, n_legs, top = _write_itineraries(state, n_chunks)
     for table in ("places", "events"):
         if not any((out / table).glob("part-*.parquet")):
             empty = getattr(frames, f"{table}_frame")([])
@@ -851,43 +836,43 @@ def _by_actor(itin: Any) -> Iterator[tuple[str, Any]]:
             start = i
 
 
-def _write_itineraries(state: _State, n_chunks: int, eng: Any) -> tuple[int, int, int, list[str]]:
-    """Build the itineraries one traveller at a time, on the engine's workers, and write ``stops/`` and ``legs/``.
+def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, list[str]]:
+    """Build the itineraries one traveller at a time and write ``stops/`` and ``legs/``.
 
     A traveller's itinerary depends only on the events that name them, so each is
-    built from those rows alone (:func:`geomap._batch_work.itinerary_parts`); groups of
-    travellers go to the workers as Arrow data, their stops and legs come back as
-    Arrow tables and are put in the order of :func:`geomap.itinerary.build_itineraries`
-    (most stops first) at the end. Returns the counts and the travellers the map shows.
+    built from those rows alone; the rows are kept as Arrow tables and put in the
+    order of :func:`geomap.itinerary.build_itineraries` (most stops first) at the end.
+    Returns the counts and the travellers with the most stops (for the map).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from . import frames
+    from .itinerary import build_itineraries
+
     itin = _itin_table(state, n_chunks)
     parts: dict[str, list[Any]] = {"stops": [], "legs": []}
     sizes: dict[str, int] = {}
+    batch: list[Any] = []
 
-    def groups() -> Iterator[tuple[_Call, None]]:
-        batch: list[tuple[str, Any]] = []
-        n_rows, calls = 0, 0
-        for actor, rows in _by_actor(itin):
-            batch.append((actor, rows))
-            n_rows += len(rows)
-            if n_rows >= _ROWS_PER_TASK or len(batch) >= _ACTOR_BATCH:
-                yield _group_call(itin, batch), None
-                batch, n_rows, calls = [], 0, calls + 1
-        if batch or not calls:  # at least one, so that empty stops and legs tables are written too
-            yield _group_call(itin, batch), None
+    def flush() -> None:
+        for table, make in (("stops", frames.stops_frame), ("legs", frames.legs_frame)):
+            data = _batch_work.frame_to_parquet(make(batch), table)
+            parts[table].append(pq.read_table(pa.BufferReader(data)))
+        batch.clear()
 
-    def stored(result: tuple[bytes, bytes, dict[str, int]], _: None) -> None:
-        stops, legs, got = result
-        parts["stops"].append(pq.read_table(pa.BufferReader(stops)))
-        parts["legs"].append(pq.read_table(pa.BufferReader(legs)))
-        sizes.update(got)
-
-    _drive(eng, groups(), stored)
+    for actor, rows in _by_actor(itin):
+        events = _batch_work.events_from_itin(itin.take(pa.array(rows)))
+        for it in build_itineraries(events):
+            if it.actor == actor:
+                batch.append(it)
+                sizes[actor] = len(it.stops)
+        if len(batch) >= _ACTOR_BATCH:
+            flush()
     del itin
+    if batch or not parts["stops"]:
+        flush()
     ranking = sorted(sizes, key=lambda a: (-sizes[a], a))
     rank = pa.array(ranking, pa.string())
     counts = []
@@ -913,21 +898,6 @@ def _write_itineraries(state: _State, n_chunks: int, eng: Any) -> tuple[int, int
             shown.append(actor)
             budget -= sizes[actor]
     return len(ranking), counts[0], counts[1], shown
-
-
-def _group_call(itin: Any, batch: list[tuple[str, Any]]) -> _Call:
-    """The work for a group of travellers: their rows (as Arrow IPC) and, per traveller, row positions in them."""
-    import numpy as np
-    import pyarrow as pa
-
-    rows = np.unique(np.concatenate([r for _, r in batch])) if batch else np.array([], dtype=np.int64)
-    where = {int(r): i for i, r in enumerate(rows)}
-    sink = pa.BufferOutputStream()
-    sub = itin.take(pa.array(rows, pa.int64()))
-    with pa.ipc.new_stream(sink, sub.schema) as writer:
-        writer.write_table(sub)
-    groups = [(actor, [where[int(r)] for r in rs]) for actor, rs in batch]
-    return _Call(_batch_work.itinerary_parts, (sink.getvalue().to_pybytes(), groups))
 
 
 def _map_events(events_dir: Path, n_events: int) -> tuple[Any, str | None]:
