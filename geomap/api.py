@@ -441,11 +441,13 @@ def build_map(
     m: folium.Map | None = None,
     offline: bool = False,
     title: str | None = None,
+    tiles: Any | None = None,
+    attr: str | None = None,
     **kwargs: Any,
 ) -> folium.Map:
     """A ``folium.Map`` of an article (text), several articles or an :class:`Analysis`.
 
-    ``m=`` adds to an existing map. With ``offline=True`` the map also shows offline when a
+    ``m=`` adds to an existing map; ``tiles=`` and ``attr=`` go to the basemap (online maps). With ``offline=True`` the map also shows offline when a
     notebook displays it (Leaflet inlined, no tiles; see :func:`inline_map`).
     """
     from .frames import plain
@@ -457,6 +459,7 @@ def build_map(
     out = _build_map(
         places=plain(a.places_frame()), events=plain(a.events_frame()), stops=plain(a.stops_frame()),
         legs=plain(a.legs_frame()), m=m, offline=offline, title=title,
+        **{k: v for k, v in (("tiles", tiles), ("attr", attr)) if v is not None},
     )
     if offline:
         # notebooks display a map through _repr_html_; folium's loads Leaflet from a CDN

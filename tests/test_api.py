@@ -137,3 +137,11 @@ def test_bad_user_places_are_one_line_errors(tmp_path, gazetteer, csv, message):
     p.write_text(csv, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         geomap.places(PLANT, gazetteer=gazetteer, offline=True, extra_places=p)
+
+
+def test_build_map_passes_tiles_through():
+    import geomap
+
+    m = geomap.build_map("Minister Ana Reyes flew to Lima on Monday.", tiles="CartoDB positron", attr="CARTO", offline=None)
+    html = m.get_root().render()
+    assert "basemaps.cartocdn.com" in html
