@@ -589,7 +589,7 @@ def _subject(text: str, refs: Sequence[Ref], lo: int, f: Frame, passive: bool, *
         participle = f.trigger.tag == "VBG" and re.search(r",\s*$", text[: f.start]) is not None
         if post and post[0].strip(",") in _SPEECH and not participle and not re.search(r"\b(?:said|says)\s+(?:that\s+)?$", text[r.end : f.start]):
             continue  # the speaker of "..., X said" (but "X told reporters ..., speaking at Y" is X's)
-        if pre_w in _SPEECH:
+        if pre_w in _SPEECH and r.kind != "pronoun":  # "..., said Z" (but "Z said he would fly" is his)
             continue
         between = text[r.end : f.start]
         if not participle and re.search(r"\b(?:said|says|told)\b", between) and not re.search(r"\b(?:he|she|they|it|we)\b", between) and len(between) > 40:
