@@ -758,8 +758,10 @@ def _finish(
     else:
         events, note = _map_events(out / "events", n_events)
         stops, legs = _map_itineraries(out, top)
-        if note or n_itineraries > len(top):
-            shown = f"{len(top)} of {n_itineraries:,} itineraries (those with the most stops)" if n_itineraries > len(top) else ""
+        cut = sum(n for _, n in top) < n_stops
+        if note or cut:
+            shown = (f"{len(top)} of {n_itineraries:,} itineraries (those with the most stops), "
+                     f"{sum(n for _, n in top):,} of {n_stops:,} stops") if cut else ""
             map_note = "summary map: " + "; ".join(x for x in (note, shown) if x)
         m = build_map(events=events, stops=stops, legs=legs, offline=settings.offline, title=f"geomap batch: {src.name}")
         map_path = out / "map.html"
@@ -889,13 +891,13 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
         with atomic_path(state.part(table, 0)) as tmp:
             pq.write_table(t, str(tmp))
         del t
-    shown: list[str] = []
+    shown: list[tuple[str, int]] = []  # (traveller, stops drawn)
     budget = MAP_STOP_LIMIT
     for actor in ranking:
-        if len(shown) >= MAP_ITINERARY_LIMIT:
+        if len(shown) >= MAP_ITINERARY_LIMIT or budget <= 0:
             break
         if sizes[actor] <= budget or not shown:
-            shown.append(actor)
+            shown.append((actor, min(sizes[actor], budget)))
             budget -= sizes[actor]
     return len(ranking), counts[0], counts[1], shown
 
@@ -932,14 +934,15 @@ def _map_events(events_dir: Path, n_events: int) -> tuple[Any, str | None]:
     return frames.events_frame(markers), note
 
 
-def _map_itineraries(out: Path, actors: list[str]) -> tuple[Any, Any]:
-    """The stops and legs of ``actors`` only."""
+def _map_itineraries(out: Path, shown: list[tuple[str, int]]) -> tuple[Any, Any]:
+    """The stops and legs the map draws: for each (traveller, n), the first n stops and the legs between them."""
     import geopandas as gpd
 
-    flt = [("actor", "in", actors)] if actors else None
-    if not actors:
+    if not shown:
         return gpd.read_parquet(out / "stops"), gpd.read_parquet(out / "legs")
-    return gpd.read_parquet(out / "stops", filters=flt), gpd.read_parquet(out / "legs", filters=flt)
+    stops = [[("actor", "==", a), ("seq", "<=", n)] for a, n in shown]
+    legs = [[("actor", "==", a), ("seq", "<", n)] for a, n in shown]
+    return gpd.read_parquet(out / "stops", filters=stops), gpd.read_parquet(out / "legs", filters=legs)
 
 
 def _unresolved_summary(places_dir: Path, top: int = 20) -> dict[str, Any]:
