@@ -73,8 +73,10 @@ MAP_EVENT_LIMIT = 2_000
 MAP_ITINERARY_LIMIT = 20
 #: ... with at most this many stops in all (the first itinerary is always drawn).
 MAP_STOP_LIMIT = 400
-#: Itineraries are built and written in groups of this many travellers.
+#: Itineraries are turned into frames in groups of at most this many travellers ...
 _ACTOR_BATCH = 2_000
+#: ... or this many stops (a leg's great circle is 64 points: frames of many legs are large).
+_STOPS_PER_FLUSH = 20_000
 _STATE = "_state"
 _STATE_VERSION = 1
 _PART = "part-{:06d}"
@@ -870,7 +872,7 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
             if it.actor == actor:
                 batch.append(it)
                 sizes[actor] = len(it.stops)
-        if len(batch) >= _ACTOR_BATCH:
+        if len(batch) >= _ACTOR_BATCH or sum(len(it.stops) for it in batch) >= _STOPS_PER_FLUSH:
             flush()
     del itin
     if batch or not parts["stops"]:
