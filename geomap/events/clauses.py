@@ -229,7 +229,7 @@ def read_sentence(
             i += 1
             continue  # inside a name ("Peace Talks Centre"), or a month ("in March")
         trig = _choose(trigger_of(lows, i), toks, i, text)
-        if trig is None:
+        if trig is None and (lows[i] == "back" or lows[i] in _SYN_STAY):
             trig = _synthetic(toks, i)
         if trig is None:
             i += 1
