@@ -80,16 +80,19 @@ def build_itineraries(events: Sequence[Event], *, min_stops: int = 1) -> list[It
     for actor, evs in by_actor.items():
         evs = _drop_context(evs)
         stops: list[Stop] = []
+        called_off: set = set()  # places of the cancelled stops so far
         for e in sorted(evs, key=stop_order_key):
             stop = _stop(e)
             if stops and _same_place(stops[-1], stop) and stops[-1].status != "cancelled" or (
-                stops and stop.status == "cancelled" and any(_same_place(s, stop) and s.status == "cancelled" for s in stops)
+                stops and stop.status == "cancelled" and _place_key(stop) in called_off
             ):
                 if stops[-1].status != "cancelled" or stop.status == "cancelled":
                     if _same_place(stops[-1], stop):
                         stops[-1] = _merge(stops[-1], stop)
                     continue
             stops.append(stop)
+            if stop.status == "cancelled":
+                called_off.add(_place_key(stop))
         stops = _cancelled_last(stops)
         if len(stops) < min_stops:
             continue
@@ -98,15 +101,21 @@ def build_itineraries(events: Sequence[Event], *, min_stops: int = 1) -> list[It
     return out
 
 
+def _place_key(s: Stop) -> tuple:
+    """One key per place: its gazetteer id, else its point to about a kilometre."""
+    return ("id", s.geonameid) if s.geonameid is not None else ("pt", round(s.lat, 2), round(s.lon, 2))
+
+
 def _drop_context(evs: list[Event]) -> list[Event]:
     """A country (or state, or region) is context when the same sentence puts the traveller somewhere in it."""
+    by_sentence: dict[tuple, list[Event]] = {}
+    for e in evs:
+        by_sentence.setdefault((e.doc_id, e.sentence_start), []).append(e)
     keep = []
     for e in evs:
         if e.geo_precision is not None and e.geo_precision <= 2 and e.country_code:
-            finer = [o for o in evs if o is not e and (o.geo_precision or 0) > (e.geo_precision or 0)
-                     and o.country_code == e.country_code and o.status != "cancelled"
-                     and o.sentence_start == e.sentence_start and o.doc_id == e.doc_id]
-            if finer:
+            if any(o is not e and (o.geo_precision or 0) > e.geo_precision and o.country_code == e.country_code
+                   and o.status != "cancelled" for o in by_sentence[(e.doc_id, e.sentence_start)]):
                 continue
         keep.append(e)
     return keep
@@ -115,7 +124,8 @@ def _drop_context(evs: list[Event]) -> list[Event]:
 def _cancelled_last(stops: list[Stop]) -> list[Stop]:
     """A cancelled stop stays out of the route; a cancelled place later reached for real is not cancelled."""
     real = [s for s in stops if s.status != "cancelled"]
-    called_off = [s for s in stops if s.status == "cancelled" and not any(_same_place(s, r) for r in real)]
+    reached = {_place_key(s) for s in real}
+    called_off = [s for s in stops if s.status == "cancelled" and _place_key(s) not in reached]
     return real + called_off
 
 

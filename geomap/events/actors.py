@@ -10,6 +10,7 @@ phrases ("Suspected militants", "the delegation led by X") and coordinated subje
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -80,8 +81,11 @@ def gender_of(first: str) -> str | None:
 def find_entities(text: str, people: Sequence[tuple[int, int, str]]) -> Story:
     """Merge the people spans into entities and note their titles ("Denmark's Arctic ambassador, X")."""
     ents: dict[str, Entity] = {}
+    of_name: dict[str, Entity] = {}  # each distinct name is matched to an entity once
     for s, _e, name in sorted(people, key=lambda p: (-len(p[2]), p[0])):
-        ent = next((a for a in ents.values() if name in a.aliases or name == a.key), None)
+        ent = of_name.get(name)
+        if ent is None:
+            ent = next((a for a in ents.values() if name in a.aliases or name == a.key), None)
         if ent is None:
             ent = next((a for a in ents.values() if set(name.split()) <= set(a.key.split())), None)
         if ent is None:
@@ -97,7 +101,9 @@ def find_entities(text: str, people: Sequence[tuple[int, int, str]]) -> Story:
                 if len(words) >= 3:  # "Lucía Ferrer Ortega": "Ferrer Ortega" and "Ferrer"
                     ent.aliases.add(" ".join(words[1:]))
             ent.gender = gender_of(words[0]) if len(words) > 1 and words[0].lower() not in _SINO_KOREAN else None
-        _note_titles(text, s, ent)
+        of_name[name] = ent
+        if len(ent.titles) < 12:
+            _note_titles(text, s, ent)
     story = Story(ents)
     _compile_aliases(story)
     return story
@@ -380,6 +386,23 @@ _LED_BY_BEFORE = re.compile(r"\b(?:led|headed|chaired|accompanied|joined) by (?:
 _TITLE_WORDS = PERSON_NOUNS | PERSON_TITLES
 
 
+class _Spans:
+    """Disjoint character spans kept sorted, with an overlap test in logarithmic time."""
+
+    def __init__(self, spans=()) -> None:
+        self.spans: list[tuple[int, int]] = []
+        for a, b in sorted(spans):
+            if not self.overlaps(a, b):
+                self.spans.append((a, b))
+
+    def overlaps(self, s: int, e: int) -> bool:
+        k = bisect_left(self.spans, (e, -1))  # the spans that start before e; the last of them ends latest
+        return k > 0 and self.spans[k - 1][1] > s
+
+    def add(self, s: int, e: int) -> None:
+        insort(self.spans, (s, e))
+
+
 def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=None) -> list[tuple[int, int, str]]:
     """People the recogniser missed whom the text describes as people.
 
@@ -387,11 +410,11 @@ def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=
     chief executive of ..."), a person noun before a name ("activist Mira Sol"), plus the later
     mentions of their family name. ``is_place(name)`` (optional) vetoes names that are places.
     """
-    taken = [(s, e) for s, e, _ in found]
+    taken = _Spans((s, e) for s, e, _ in found)
     names: dict[str, tuple[int, int]] = {}
 
     def add(s: int, e: int, name: str) -> None:
-        if any(a < e and s < b for a, b in taken):
+        if taken.overlaps(s, e):
             return
         words = name.split()
         if len(words) < 2 or any(w.lower() in _STOP_MODIFIERS for w in words):
@@ -399,7 +422,7 @@ def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=
         if is_place is not None and is_place(name):
             return
         names.setdefault(name, (s, e))
-        taken.append((s, e))
+        taken.add(s, e)
 
     for m in _NAME_RX.finditer(text):  # one pass over the candidate names, each judged by its context
         s, e, name = m.start(), m.end(), m.group(0)
@@ -422,7 +445,7 @@ def described_people(text: str, found: Sequence[tuple[int, int, str]], is_place=
     for name in list(names):
         family = name.split()[-1]
         for m in re.finditer(rf"(?<![\w-]){re.escape(family)}(?![\w-])", text):
-            if not any(a < m.end() and m.start() < b for a, b in taken):
+            if not taken.overlaps(m.start(), m.end()):
                 out.append((m.start(), m.end(), name))
-                taken.append((m.start(), m.end()))
+                taken.add(m.start(), m.end())
     return sorted(out)

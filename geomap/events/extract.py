@@ -274,10 +274,11 @@ def _fold_subplaces(events: list[Event]) -> list[Event]:
     """"arrive in Vladivostok, where he will visit the Pacific Fleet" is one stop: a landmark told in a
     "where" clause of a city event, for the same actors, folds into it."""
     out: list[Event] = []
+    by_sentence: dict[int, list[Event]] = {}
     for e in events:
         host = next(
-            (o for o in out
-             if o.sentence_start == e.sentence_start and o.actors == e.actors and o.status == e.status
+            (o for o in by_sentence.get(e.sentence_start, ())
+             if o.actors == e.actors and o.status == e.status
              and e.geo_precision == 5 and (o.geo_precision or 0) < 5 and o.place_end <= e.place_start
              and re.search(r"\bwhere\b", e.sentence[o.place_end - o.sentence_start : e.place_start - e.sentence_start])
              and geodesic((o.lat, o.lon), (e.lat, e.lon)).km <= _SUBPLACE_KM),
@@ -285,4 +286,5 @@ def _fold_subplaces(events: list[Event]) -> list[Event]:
         )
         if host is None:
             out.append(e)
+            by_sentence.setdefault(e.sentence_start, []).append(e)
     return out
