@@ -152,8 +152,10 @@ def _events_of(
         main = [a for a in main if _can_be_stop(a.place)]
     status = _status(f, date, pub)
     order = si + 0.5 * f.shift + 0.01 * fi
-    if f.mod.perfect and not date:
-        order -= 1.0  # an undated "had flown" goes back before what the story told just before
+    if not date and (f.mod.perfect or (f.time is not None and _EARLIER.search(f.time.text))):
+        # an undated "had flown", or "this week" / "yesterday" with no publication date to resolve it:
+        # back before what the story told just before
+        order -= 1.5
     rows: list[tuple[Place, str | None, float]] = []
     if not main and origins and dateline is not None and f.trigger.lemma in _ARRIVALS and not re.search(
         r"\bwhere\b", sent.text[max(0, f.start - 60) : f.start]
@@ -189,6 +191,7 @@ def _events_of(
     return out
 
 
+_EARLIER = re.compile(r"\b(?:this week|last|earlier|yesterday|ago|previous|the day before)\b", re.I)
 _ARRIVALS = frozenset({"fly in", "arrive", "land", "come", "touch down", "be back"})
 
 
