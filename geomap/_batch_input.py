@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InputError
-from .io import MAX_BYTES, decode_article
+from .io import MAX_BYTES, check_regular_file, decode_article, stat_input
 
-__all__ = ["Doc", "input_kind", "iter_documents", "count_documents", "TEXT_SUFFIXES", "check_regular_file",
+__all__ = ["Doc", "input_kind", "iter_documents", "count_documents", "TEXT_SUFFIXES",
            "bad_unicode", "MAX_LINE_BYTES"]
 
 #: Longest JSON line (one document) read; a longer line is recorded as an error and skipped unread.
@@ -41,37 +41,6 @@ class Doc:
     #: where the document comes from: a path, or "line 12" / "row 12" of the input file
     where: str = ""
     error: str | None = None
-
-
-def _file_type(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def check_regular_file(path: Path) -> os.stat_result:
-    """The file's status, or an :class:`InputError` when it is missing, unreadable or not a regular file.
-
-    FIFOs, devices and sockets are refused before they are opened: reading one may
-    block forever or never end.
-    """
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{path}: is a folder")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path}: is {_file_type(st.st_mode)}, not a regular file; geomap reads only regular files")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: cannot read (permission denied)")
-    return st
 
 
 def bad_unicode(text: str) -> str | None:
@@ -96,12 +65,7 @@ def printable(text: str) -> str:
 
 def input_kind(path: Path) -> str:
     """``"folder"``, ``"jsonl"`` or ``"csv"``; an :class:`InputError` for anything else."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file or folder") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    st = stat_input(path, missing="no such file or folder")
     if stat.S_ISDIR(st.st_mode):
         if not os.access(path, os.R_OK | os.X_OK):
             raise InputError(f"{path}: cannot read the folder (permission denied)")

@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._batch_input import MAX_LINE_BYTES, bad_unicode, bounded_lines, check_regular_file
+from ._batch_input import MAX_LINE_BYTES, bad_unicode, bounded_lines
+from .io import check_regular_file
 from .api import make_fallback, open_gazetteer, people_and_places
 from .errors import InputError
 from .io import atomic_path

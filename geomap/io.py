@@ -98,6 +98,34 @@ def _too_big(label: str) -> InputError:
     return InputError(f"{label}: larger than {MAX_BYTES // 2**20} MiB; use 'geomap batch' for corpora")
 
 
+def stat_input(path: Path, *, missing: str = "no such file") -> os.stat_result:
+    """``path``'s status, or a one-line :class:`InputError` when it is missing or cannot be read."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: {missing}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def check_regular_file(
+    path: Path, *, folder_hint: str = "", other_hint: str = "; geomap reads only regular files"
+) -> os.stat_result:
+    """The file's status, or an :class:`InputError` when it is missing, unreadable or not a regular file.
+
+    FIFOs, devices and sockets are refused before they are opened: reading one may block
+    forever or never end. The hints end the message ("; use 'geomap batch' for folders").
+    """
+    st = stat_input(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a folder{folder_hint}")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is {_kind(st.st_mode)}, not a regular file{other_hint}")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: cannot read (permission denied)")
+    return st
+
+
 def read_bounded(path: str | Path, *, limit: int = MAX_BYTES) -> bytes:
     """The bytes of a regular file or of standard input (``-``), at most ``limit`` of them.
 
@@ -114,16 +142,8 @@ def read_bounded(path: str | Path, *, limit: int = MAX_BYTES) -> bytes:
             raise _too_big("standard input")
         return data
     p = Path(path)
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise InputError(f"{label}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{label}: cannot read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{label}: is a folder; use 'geomap batch' for folders")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{label}: not a regular file ({_kind(st.st_mode)}); pipe it to standard input with '-' instead")
+    check_regular_file(p, folder_hint="; use 'geomap batch' for folders",
+                       other_hint="; pipe it to standard input with '-' instead")
     try:
         # O_NONBLOCK: if the path was swapped for a FIFO after stat(), open() must not wait for a writer
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -149,7 +169,7 @@ def _kind(mode: int) -> str:
         return "a socket"
     if stat.S_ISDIR(mode):
         return "a folder"
-    return "not a regular file"
+    return "something else"
 
 
 def read_article(path: str | Path, *, date: dt.date | None = None) -> Article:

@@ -285,7 +285,7 @@ def read_sentence(
             role = "location"  # "march from X to parliament" starts at X
         if role == "origin" and f.type not in ("travel", "evacuate", "deploy", "aid", "visit", "meet", "attend"):
             continue  # "refugees from Sudan", "independence from Portugal"
-        if role == "destination" and f.type not in ("travel", "deploy", "aid", "evacuate", "visit", "assault", "protest") and toks_before(text, pstart).endswith("for"):
+        if role == "destination" and f.type not in ("travel", "deploy", "aid", "evacuate", "visit", "assault", "protest") and _text_before(text, pstart).endswith("for"):
             continue
         f.places.append(PlaceArg(places[k], role))
     # containers: a coarser place beside a finer one of the same frame is context
@@ -437,7 +437,7 @@ def _object_of(toks: list[Tok], after_verb: int, noun_start: int) -> bool:
     )
 
 
-def toks_before(text: str, pos: int) -> str:
+def _text_before(text: str, pos: int) -> str:
     return text[max(0, pos - 12) : pos].strip().lower()
 
 
@@ -509,8 +509,6 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
             if q >= 0 and q in ptok:
                 prev_k = ptok[q]
                 if prev_k in rel and not _coarser(places[k], places[prev_k]):
-                    if t == "," and a + 1 < len(toks) and _is_apposition_end(toks, ptok, a):
-                        pass
                     return rel[prev_k][0], rel[prev_k][1]
                 return None, None
             if q >= 0 and toks[q].text[:1].isupper() and q not in ptok and steps < 4 and (listed or t in ("and", "or")):
@@ -537,10 +535,6 @@ def _role(toks, a, ptok, places, k, rel, frames, text) -> tuple[str | None, int 
         j -= 1
         steps += 1
     return None, None
-
-
-def _is_apposition_end(toks, ptok, a) -> bool:
-    return False
 
 
 def _governor(frames: list[Frame], pstart: int, text: str) -> int | None:
@@ -672,9 +666,5 @@ def _np_actor(text: str, lo: int, f: Frame) -> str | None:
 
 def _story_subject_ok(text: str, f: Frame) -> bool:
     """An actorless sentence ("A planned visit to X was called off") continues the story's traveller;
-    a verb whose subject is some other noun phrase ("The war has driven millions into X") does not."""
-    if f.type not in STOP_TYPES:
-        return False
-    if f.trigger.pos == "noun":
-        return True
-    return True
+    other events do not inherit the traveller."""
+    return f.type in STOP_TYPES
