@@ -181,12 +181,13 @@ def people_and_places(
 ) -> tuple[list[tuple[int, int, str]], list[Place]]:
     """The people (spans) and the resolved places of one text: recognition and resolution, without events."""
     from .events.actors import described_people
+    from .text import normalize_name
     from .geoparse import find_mentions, find_people, tokenize
     from .resolve import resolve_mentions
 
     tokens = tokenize(text)
     people = find_people(text, gazetteer, tokens=tokens)
-    people += described_people(text, people)
+    people += described_people(text, people, is_place=lambda name: gazetteer.has_key(normalize_name(name)))
     if known_people:
         people += _known_people(text, people, known_people)
     mentions = find_mentions(text, gazetteer, people=people, tokens=tokens)
