@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +45,7 @@ __all__ = [
     "open_gazetteer",
     "make_fallback",
     "people_and_places",
+    "make_bias",
 ]
 
 #: A publication date: a ``date``, a ``datetime`` or ``pandas.Timestamp`` (its day is used),
@@ -165,25 +166,30 @@ def clean_text(text: str) -> str:
 
 def _analyse_one(
     text: str, *, date: dt.date | None, doc_id: str | None, gazetteer: Any, fallback: Any | None,
-    known_people: set[str] | None = None,
+    known_people: set[str] | None = None, bias: Any | None = None, explain: bool = False,
 ) -> tuple[list[Place], list[Event]]:
     from .events import extract_events
     from .text import split_sentences
 
-    people, places = people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id, known_people=known_people)
+    people, places = people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id, known_people=known_people,
+                                       bias=bias, explain=explain)
     events = extract_events(text, split_sentences(text), places, people, pub_date=date, doc_id=doc_id)
     return places, events
 
 
 def people_and_places(
     text: str, gazetteer: Any, *, fallback: Any | None = None, doc_id: str | None = None,
-    known_people: set[str] | None = None,
+    known_people: set[str] | None = None, bias: Any | None = None, explain: bool = False,
 ) -> tuple[list[tuple[int, int, str]], list[Place]]:
-    """The people (spans) and the resolved places of one text: recognition and resolution, without events."""
+    """The people (spans) and the resolved places of one text: recognition and resolution, without events.
+
+    Mentions the gazetteer cannot answer are asked of the chain (close spellings in the
+    gazetteer, then ``fallback`` when given) and merged back in."""
     from .events.actors import described_people
+    from .geocoders.chain import GazetteerSpelling, ask
     from .text import normalize_name
-    from .geoparse import find_mentions, find_people, tokenize
-    from .resolve import resolve_mentions
+    from .places.recognise import find_mentions, find_people, tokenize
+    from .places.resolve import merge, resolve
 
     tokens = tokenize(text)
     people = find_people(text, gazetteer, tokens=tokens)
@@ -191,7 +197,11 @@ def people_and_places(
     if known_people:
         people += _known_people(text, people, known_people)
     mentions = find_mentions(text, gazetteer, people=people, tokens=tokens)
-    return people, resolve_mentions(mentions, gazetteer, fallback=fallback, doc_id=doc_id)
+    resolution = resolve(mentions, gazetteer, bias=bias, explain=explain, doc_id=doc_id)
+    if not resolution.questions:
+        return people, list(resolution.places)
+    sources = [GazetteerSpelling(gazetteer)] + ([fallback] if fallback is not None else [])
+    return people, merge(resolution, ask(resolution.questions, sources))
 
 
 def _known_people(text: str, found: list[tuple[int, int, str]], known: set[str]) -> list[tuple[int, int, str]]:
@@ -318,6 +328,9 @@ def analyse(
     fallback: Any | None = None,
     offline: bool | None = None,
     extra_places: Any | None = None,
+    country_codes: Sequence[str] | None = None,
+    bbox: Sequence[float] | None = None,
+    explain: bool = False,
 ) -> Analysis:
     """Read one article: places, events and itineraries.
 
@@ -334,6 +347,12 @@ def analyse(
         Your own places, consulted before the built-in gazetteer: a CSV or GeoJSON file or a
         (Geo)DataFrame with ``name``, ``lat``, ``lon`` and optional ``kind``, ``country``,
         ``aliases``, ``prior`` (see :mod:`geomap.user_places`).
+    country_codes, bbox
+        Bias resolution towards these ISO 3166 countries and this box ``(min_lon, min_lat,
+        max_lon, max_lat)``; the online fallback is told too.
+    explain
+        Give each place its ``explanation``: the candidates considered, best first, with their
+        scores and the reasons (kind, population, focus, container, cue, bias, ...).
 
     Examples
     --------
@@ -342,7 +361,8 @@ def analyse(
     ['Sochi']
     """
     return analyse_many([(doc_id, text, date)], settings=settings, gazetteer=gazetteer, fallback=fallback,
-                        offline=offline, extra_places=extra_places)
+                        offline=offline, extra_places=extra_places, country_codes=country_codes, bbox=bbox,
+                        explain=explain)
 
 
 def analyse_many(
@@ -354,6 +374,9 @@ def analyse_many(
     fallback: Any | None = None,
     offline: bool | None = None,
     extra_places: Any | None = None,
+    country_codes: Sequence[str] | None = None,
+    bbox: Sequence[float] | None = None,
+    explain: bool = False,
 ) -> Analysis:
     """Several articles at once; itineraries span articles, ordered by date.
 
@@ -366,11 +389,12 @@ def analyse_many(
     ...                    "date": pd.to_datetime(["2023-09-14", "2023-09-15"])})
     >>> a = analyse_many(df, offline=True)                                 # doctest: +SKIP
     """
-    from .geoparse import find_people
+    from .places.recognise import find_people
     from .io import parse_dateline
     from .itinerary import build_itineraries
 
     s = (settings or from_env()).replace(offline=offline)
+    bias = make_bias(country_codes, bbox)
     gaz = gazetteer or open_gazetteer(s)
     if extra_places is not None:
         from .user_places import UserPlaces, with_user_places
@@ -388,7 +412,7 @@ def analyse_many(
     try:
         for doc_id, text, d in rows:
             places_, events_ = _analyse_one(text, date=d or parse_dateline(text), doc_id=doc_id, gazetteer=gaz,
-                                            fallback=fb, known_people=known)
+                                            fallback=fb, known_people=known, bias=bias, explain=explain)
             result.places.extend(places_)
             result.events.extend(events_)
     finally:
@@ -396,6 +420,35 @@ def analyse_many(
             fb.close()
     result.itineraries = build_itineraries(result.events)
     return result
+
+
+def make_bias(country_codes: Sequence[str] | str | None = None, bbox: Sequence[float] | str | None = None) -> Any | None:
+    """A resolution bias from ISO country codes (``["LB", "SY"]`` or ``"LB,SY"``) and a box
+    ``(min_lon, min_lat, max_lon, max_lat)`` (or ``"W,S,E,N"``); ``None`` when neither is given.
+    Bad values raise :class:`ConfigError`."""
+    from .places.resolve import Bias
+
+    if not country_codes and bbox is None:
+        return None
+    if isinstance(country_codes, str):
+        country_codes = [c for c in country_codes.split(",") if c.strip()]
+    codes = tuple(c.strip().upper() for c in country_codes or ())
+    bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
+    if bad:
+        raise ConfigError(f"country codes are two letters (ISO 3166-1 alpha-2), not {', '.join(map(repr, bad))}")
+    box = None
+    if bbox is not None:
+        parts = bbox.split(",") if isinstance(bbox, str) else list(bbox)
+        try:
+            box = tuple(float(v) for v in parts)
+        except (TypeError, ValueError):
+            raise ConfigError(f"bbox must be four numbers min_lon,min_lat,max_lon,max_lat, not {bbox!r}") from None
+        if len(box) != 4 or not all(math.isfinite(v) for v in box):
+            raise ConfigError(f"bbox must be four numbers min_lon,min_lat,max_lon,max_lat, not {bbox!r}")
+        w, s_, e, n = box
+        if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s_ < n <= 90):
+            raise ConfigError(f"bbox {bbox!r} is not a box on the globe (min_lat < max_lat, longitudes within ±180)")
+    return Bias(codes, box)
 
 
 def _analysis(source: str | Documents | Analysis, kwargs: dict[str, Any]) -> Analysis:

@@ -66,6 +66,8 @@ class Mention:
     parent: str | None = None
     #: query to send to a gazetteer when it differs from ``name`` (e.g. "Vostochny spaceport")
     query: str | None = None
+    #: found by what the text says (a head word, a cue, a preposition), not by a gazetteer name
+    open: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Place:
     population: int = 0
     parent_id: int | None = None
     doc_id: str | None = None
+    #: with ``explain=True``: the candidates considered, best first, with scores and reasons
+    explanation: tuple[dict[str, Any], ...] | None = field(default=None, compare=False)
 
     @property
     def resolved(self) -> bool:
@@ -99,6 +103,10 @@ class Place:
         d.pop("parent_id")
         if d["doc_id"] is None:
             d.pop("doc_id")
+        if d["explanation"] is None:
+            d.pop("explanation")
+        else:
+            d["explanation"] = list(d["explanation"])
         return d
 
 

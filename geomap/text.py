@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from unidecode import unidecode
 
-__all__ = ["normalize_name", "name_variants", "Sentence", "split_sentences"]
+__all__ = ["normalize_name", "name_variants", "Sentence", "split_sentences", "dateline_head"]
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "ʼ": "'", "ʻ": "'"})
 _DASHES = re.compile(r"[\u2010-\u2015\u2212_/-]+")
@@ -55,6 +55,8 @@ def name_variants(key: str) -> set[str]:
     ['komsomolsk amur', 'komsomolsk amure']
     """
     out: set[str] = set()
+    if " of the " in key:  # "Democratic Republic of Congo" = "Democratic Republic of the Congo"
+        out.add(key.replace(" of the ", " of "))
     dropped = _LINKERS.sub(" ", f" {key} ").strip()
     if dropped != key:
         out.add(dropped)
@@ -77,6 +79,16 @@ _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Sen|Rep|Gov|Pres|St|Mt|Ft|Jr
 
 
 _DATELINE = re.compile(r"(?P<head>\s*[A-Z][A-Z .'\-]{1,40}(?:,[^:\n]{0,40}?)?(?:\s*\([^)\n]{1,30}\))?\s*[:\u2013\u2014-])\s+")
+
+
+def dateline_head(text: str) -> tuple[int, int] | None:
+    """The span of a dateline's head ("NUUK, Greenland, March 5 (Wire) —"), or ``None``.
+
+    >>> dateline_head("MOSCOW: Putin met Kim.")
+    (0, 7)
+    """
+    m = _DATELINE.match(text)
+    return (m.start("head"), m.end("head")) if m else None
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..geoparse import PERSON_TITLES
+from ..places.recognise import PERSON_TITLES
 from .vocabulary import GROUP_NOUNS, PERSON_NOUNS, lemma_of
 
 __all__ = ["Entity", "Ref", "Story", "find_entities", "sentence_refs", "gender_of"]

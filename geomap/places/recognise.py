@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from .model import Candidate, Mention
-from .text import name_variants, normalize_name
+from ..model import Candidate, Mention
+from ..text import dateline_head, name_variants, normalize_name
 
 __all__ = ["NameIndex", "Token", "tokenize", "find_people", "find_mentions", "PERSON_TITLES"]
 
@@ -87,7 +87,9 @@ _DOTTED_ONLY = frozenset(
 )
 
 #: Organisations that some gazetteers list as places.
-_ORGANISATIONS = frozenset("hamas hezbollah hizbollah fatah taliban nato".split())
+_ORGANISATIONS = frozenset(
+    """hamas hezbollah hizbollah fatah taliban nato asean opec mercosur ecowas sadc comesa igad""".split()
+)
 
 #: Words after a place name that make the run an institution of that place: "Mansfield Police
 #: Department", "Paris High School", "Kansas Department of Transportation". The place is kept.
@@ -198,6 +200,26 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+def _join_possessive_names(tokens: list[Token], text: str, index: NameIndex) -> list[Token]:
+    """"Cox's Bazar", "Martha's Vineyard": a possessive inside a name the index knows is one token."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if i + 1 < len(tokens) and _is_cap(t) and _is_cap(tokens[i + 1]):
+            nxt = tokens[i + 1]
+            gap = text[t.end : nxt.start]
+            if gap in ("'s ", "’s ") and (
+                index.has_key(normalize_name(text[t.start : nxt.end])) or nxt.text.lower() in FEATURE_HEADS
+            ):
+                out.append(Token(text[t.start : nxt.end], t.start, nxt.end, nxt.dotted))
+                i += 2
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
 def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     """"DPRK-South Korea", "Syrian-Turkish", "Washington-Moscow": capitalised parts that name places,
     in a compound the index does not know, become tokens of their own ("Komsomolsk-on-Amur",
@@ -220,8 +242,13 @@ def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     return out
 
 
+_ELIDED = re.compile(r"^[dl]['’]\w")
+
+
 def _is_cap(tok: Token) -> bool:
-    return tok.text[:1].isupper()
+    """Capitalised, or an elided particle before a capital ("d'Ivoire" in "Côte d'Ivoire")."""
+    t = tok.text
+    return t[:1].isupper() or (_ELIDED.match(t) is not None and t[2:3].isupper())
 
 
 def _sentence_initial(text: str, tok: Token) -> bool:
@@ -260,13 +287,22 @@ def _cap_runs(tokens: list[Token], text: str) -> list[tuple[int, int]]:
             k = j
             while k < n and tokens[k].text.lower() in CONNECTORS and _joins(text, tokens[k - 1], tokens[k]):
                 k += 1
-            if k > j and k < n and _is_cap(tokens[k]) and _joins(text, tokens[k - 1], tokens[k]):
+            if (
+                k > j and k < n and _is_cap(tokens[k]) and _joins(text, tokens[k - 1], tokens[k])
+                and tokens[k].text.lower() not in _DATE_WORDS
+            ):
                 j = k + 1
                 continue
             break
         runs.append((i, j))
         i = j
     return runs
+
+
+_DATE_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december""".split()
+)
 
 
 def _freq(index: NameIndex | None, word: str) -> float:
@@ -332,6 +368,11 @@ def find_people(
         titled = k > 0 or _is_title(before)
         honorific = (k > 0 and run[k - 1].text.lower().rstrip(".") in HONORIFICS) or before in HONORIFICS
         name_toks = run[k:]
+        if index is not None:
+            cut = next((q for q in range(1, len(name_toks) - 1) if name_toks[q].text in ("of", "from")
+                        and _whole_is_place(index, name_toks[q + 1 :], text)), None)
+            if cut is not None:
+                name_toks = name_toks[:cut]  # "Colonel Idrissa Diallo of Senegal": Senegal stays a place
         if not name_toks:
             continue
         words = [t.text for t in name_toks]
@@ -416,6 +457,10 @@ def _match_at(index: NameIndex, tokens: list[Token], text: str, i: int, j: int, 
     return 0, ""
 
 
+def _acronym(tok: Token) -> bool:
+    return 2 <= len(tok.text) <= 5 and tok.text.isalpha() and tok.text.isupper()
+
+
 def _junk(tok: Token) -> bool:
     """Tokens that are never a place on their own: initials, numerals, contractions."""
     w = tok.text.rstrip(".")
@@ -437,7 +482,7 @@ def find_mentions(
     tokens = tokenize(text) if tokens is None else tokens
     if people is None:
         people = find_people(text, index, tokens=tokens)
-    tokens = _split_compounds(tokens, index)
+    tokens = _split_compounds(_join_possessive_names(tokens, text, index), index)
     people = list(people)
     person_spans = _Spans((s, e) for s, e, _ in people)
     person_words: set[str] = set()
@@ -460,18 +505,65 @@ def find_mentions(
             and not _starts_known_name(index, tokens, text, r0, r1, maxw)
         ):
             r0 += 1
-        i, prev_end = r0, r0
-        while i < r1:
-            n, what = _match_at(index, tokens, text, i, r1, maxw)
-            if not n:
-                i += 1
-                continue
-            m = _judge(text, tokens, index, i, i + n, prev_end, r1, what, person_spans, person_words)
-            if m is not None:
-                mentions.append(m)
-                prev_end = i + n
-            i += n
+        features = [
+            f for p0, p1 in _name_parts(text, tokens, index, r0, r1)
+            if (f := _feature_name(text, tokens, index, p0, p1, person_spans)) is not None
+        ]
+        mentions.extend(features)
+        for g0, g1 in _outside(tokens, r0, r1, features):
+            i, prev_end, found = g0, g0, False
+            while i < g1:
+                n, what = _match_at(index, tokens, text, i, g1, maxw)
+                if not n:
+                    i += 1
+                    continue
+                if found and i == prev_end:
+                    i += n  # "British Columbia Maritime Employers": the rest of a run after a place is not a place
+                    continue
+                m = _judge(text, tokens, index, i, i + n, prev_end, g1, what, person_spans, person_words)
+                if m is not None:
+                    mentions.append(m)
+                    prev_end = i + n
+                    found = True
+                i += n
+            if not found and not features:
+                cued = _cued_name(text, tokens, index, g0, g1, person_spans, person_words)
+                if cued is not None:
+                    mentions.append(cued)
+    mentions.sort(key=lambda m: m.start)
     return _link_parents(text, mentions)
+
+
+def _name_parts(text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int) -> list[tuple[int, int]]:
+    """A run the index does not know as a whole, cut at "and", "or", "on" and spaced dashes:
+    "North Nokomis Street and Darling Avenue" names two streets ("Bosnia and Herzegovina" one country)."""
+    if index.has_key(normalize_name(text[tokens[r0].start : tokens[r1 - 1].end])):
+        return [(r0, r1)]
+    parts, a = [], r0
+    for q in range(r0 + 1, r1):
+        if tokens[q].text in ("and", "or", "on", "&"):
+            parts.append((a, q))
+            a = q + 1
+        elif "-" in text[tokens[q - 1].end : tokens[q].start] and text[tokens[q - 1].end : tokens[q].start] != "-":
+            parts.append((a, q))
+            a = q
+    parts.append((a, r1))
+    return [(p0, p1) for p0, p1 in parts if p0 < p1]
+
+
+def _outside(tokens: list[Token], r0: int, r1: int, taken: list[Mention]) -> list[tuple[int, int]]:
+    """The token ranges of [r0, r1) that no mention in ``taken`` covers."""
+    if not taken:
+        return [(r0, r1)]
+    out, a = [], r0
+    for q in range(r0, r1):
+        if any(m.start <= tokens[q].start < m.end for m in taken):
+            if a < q:
+                out.append((a, q))
+            a = q + 1
+    if a < r1:
+        out.append((a, r1))
+    return out
 
 
 def _starts_known_name(index: NameIndex, tokens: list[Token], text: str, i: int, j: int, maxw: int) -> bool:
@@ -542,6 +634,8 @@ def _judge(
         return None  # a currency: "US$460"
     if single and (low in _ORGANISATIONS or (low in _DOTTED_ONLY and text[e : e + 1] != ".")):
         return None
+    if single and low in ("am", "pm") and re.search(r"\d[\d:.]*\s*$", text[max(0, s - 8) : s]):
+        return None  # "1:45 AM"
     nxt_word = tokens[run_end].text.lower() if run_end < len(tokens) and k == run_end else ""
     if nxt_word in _EPONYM_NEXT:
         return None
@@ -561,20 +655,28 @@ def _judge(
     lead_in_name = bool(suffix) and suffix[0] not in JURISDICTION_HEADS and suffix[0] not in CONNECTORS
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
-    in_place_context = (before is not None and before.text.lower() in _PLACE_PREPS) or (
-        after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper()
+    in_place_context = (
+        (before is not None and before.text.lower() in _PLACE_PREPS)
+        or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
+        or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
     )
     if single and low in person_words and not in_place_context:
         return None
     cands = index.lookup(name, limit=20)  # lookups include the name's variants ("-on-", "-na-")
     strong = _strong_place([c for c in cands if c.match == "name"])  # GeoNames alternate names are noisy
+    if single and _acronym(toks[0]) and not any(c.kind in ("country", "admin", "region") or c.population >= 1_000_000 for c in cands):
+        return None  # "IRA", "ETA": acronyms of organisations, not the towns Ira and Etah
     if lead_in_name and not strong:
         return None  # "Metro Nashville", "Titan Operating": only a well-known place leads another name
     # "Chelsea said": a lone small town before a speech verb is a person; "Moscow said" stays a place
     if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong:
         return None
-    if not any(c.match == "name" for c in cands) and not (_strong_place(cands) or any(c.kind in ("region", "water") for c in cands)):
-        return None  # only an alternate name of a small place matched
+    if (
+        not any(c.match == "name" for c in cands)
+        and not (_strong_place(cands) or any(c.kind in ("region", "water") for c in cands))
+        and not in_place_context
+    ):
+        return None  # only an alternate name of a small place matched, and nothing says it is a place
     # a common English word ("Center", "May", "Bell") needs a big place or a place context
     if single and not strong and _freq(index, low) >= _COMMON_ZIPF and not in_place_context:
         return None
@@ -585,9 +687,15 @@ def _judge(
         name = text[s:e]
     hint = None
     query = None
+    last_word = toks[-1].text.lower()
+    first_word = toks[0].text.lower()
+    if not single and (FEATURE_HEADS.get(last_word) == "water" or first_word in ("lake", "gulf", "bay")):
+        hint = "water"
     nxt = tokens[k] if k < len(tokens) else None
     prv = tokens[i - 1] if i > 0 else None
-    if nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
+    if hint is not None:
+        pass
+    elif nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
     elif prv is not None and prv.text.lower() in CUE_KINDS and text[prv.end : s].strip() == "of":
@@ -601,19 +709,247 @@ _COMMON_SENTENCE_STARTERS = frozenset(
 )
 
 
+#: "Tripoli, in northern Lebanon", "Gao in the north of Mali", "Homs, in central Syria".
+_IN_REGION_OF = re.compile(
+    r"^,?\s*(?:in|near|outside)\s+(?:the\s+)?(?:(?:far\s+)?(?:north|south|east|west|central|northern|southern|eastern|"
+    r"western|north-?eastern|north-?western|south-?eastern|south-?western|northeast|northwest|southeast|southwest)\s+"
+    r"(?:of\s+(?:the\s+)?)?|(?:north|south|east|west|centre|center|heart)\s+of\s+(?:the\s+)?)?$",
+    re.I,
+)
+#: "the US state of Georgia", "Mexico's state of Oaxaca": the first place contains the second.
+_STATE_OF = re.compile(r"^(?:['’]s)?\s+(?:state|province|region|county|city|town|island|republic|territory)\s+of\s+(?:the\s+)?$", re.I)
+
 _IS_A_IN = re.compile(
     r"^(?:\s*\([^)]{0,60}\))?,?\s+(?:(?:is|was|lies|sits)\s+)?(?:a|an|the)\s+[\w\s,'-]{0,80}?\b(?:in|of|near)\s+(?:the\s+)?(?:[\w.]+\s+of\s+)?$"
 )
 
 
+#: What may stand between a facility and the place it is in: "Ibar bridge in Mitrovica",
+#: "Cowley Beach, south of Innisfail", "Zamzam camp for displaced people south of El Fasher".
+_FACILITY_IN = re.compile(
+    r"^(?:\s+[a-z][\w'-]*){0,5}?,?\s+(?:in|near|outside|at|off|below|(?:just\s+)?(?:north|south|east|west|"
+    r"north-?east|north-?west|south-?east|south-?west)\s+of)\s+(?:the\s+)?(?:(?:northern|southern|eastern|western|"
+    r"central)\s+)?(?:city\s+of\s+|town\s+of\s+)?$"
+)
+
+
 def _link_parents(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Record containers: in "X, Y", "X in Y" and "X is a town in Y", Y becomes X's parent."""
+    """Record containers: in "X, Y", "X in Y" and "X is a town in Y", Y becomes X's parent.
+
+    A facility the gazetteer lacks ("Ibar bridge in Mitrovica") takes the place the sentence
+    puts it in, or else the city of the report's dateline."""
+    out = _link_named_parents(text, mentions)
+    head = dateline_head(text)
+    dateline = next(
+        (m.name for m in out if head and head[0] <= m.start < head[1] and not m.open and m.hint != "demonym"), None
+    )
+    for a, x in enumerate(out):
+        if not x.open or x.parent is not None or x.hint != "landmark":
+            continue
+        y = out[a + 1] if a + 1 < len(out) else None
+        if y is not None and y.hint != "demonym" and y.start - x.end < 60 and _FACILITY_IN.match(text[x.end : y.start]):
+            out[a] = replace(x, parent=y.name)
+        elif dateline is not None and x.name != dateline:
+            out[a] = replace(x, parent=dateline)
+    return out
+
+
+def _link_named_parents(text: str, mentions: list[Mention]) -> list[Mention]:
     out = list(mentions)
     for a in range(len(out) - 1):
         x, y = out[a], out[a + 1]
         between = text[x.end : y.start]
-        if between in (", ", ",") or between.strip() in ("in", "in the", "near", "outside", ", in"):
+        if between in (", ", ",") or _IN_REGION_OF.match(between):
             out[a] = replace(x, parent=y.name)
+        elif _STATE_OF.match(between) and out[a + 1].parent is None:
+            out[a + 1] = replace(y, parent=x.name)
         elif len(between) < 120 and "." not in between and _IS_A_IN.match(between):
             out[a] = replace(x, parent=y.name)  # "Warren is a city in Trumbull County"
     return out
+
+
+# --- names the gazetteer lacks ---------------------------------------------------------------
+# A capitalised name the index does not hold is a place when the text says so: a head word
+# ("Kravtsovka Airbase", "Kutupalong camp", "Gulf of Guinea"), a cue noun ("the village of X"),
+# an apposition ("X, a town in Y") or a preposition of place or motion before a rare name.
+
+#: Words that end (or, before "of", begin) the name of a place, and the kind they make it.
+FEATURE_HEADS: dict[str, str] = {
+    **dict.fromkeys(
+        """airbase airfield airstrip airport aerodrome spaceport cosmodrome base barracks camp camps
+        shipyard dockyard port harbour harbor terminal plant refinery mine mines factory works
+        university campus hotel stadium arena prison jail palace castle fortress station bridge
+        dam embassy consulate square plaza street avenue road boulevard highway motorway market bazaar
+        mosque cathedral monastery checkpoint crossing compound reactor""".split(),
+        "landmark",
+    ),
+    **dict.fromkeys("river lake sea bay strait straits gulf canal creek reservoir lagoon sound".split(), "water"),
+    **dict.fromkeys("mount valley mountains mountain hills heights island islands peninsula desert plateau forest coast".split(), "region"),
+    **dict.fromkeys("district province county governorate oblast prefecture municipality township region".split(), "admin"),
+    **dict.fromkeys("village town".split(), "city"),
+}
+#: Heads that open a name directly: "Lake Kivu", "Mount Sinjar".
+_BARE_HEADS = frozenset("lake mount".split())
+_STREET_HEADS = frozenset("street avenue road boulevard highway motorway lane drive square plaza bridge".split())
+#: Heads that open a name before "of": "Gulf of Guinea", "Port of Newcastle", "Isle of Skye".
+_OF_HEADS = frozenset("gulf bay port isle island islands strait straits sea lake cape valley canal".split())
+#: Lower-case words between a name and its head: "Zaatari refugee camp", "Changi naval base".
+_HEAD_MODIFIERS = frozenset(
+    """refugee displacement displaced migrant transit detention air naval military army navy nuclear power
+    training border industrial oil chemical steel coal cement container ferry fishing""".split()
+)
+#: Nouns before "of X" that make X a place: "the village of Annaya", "the district of Kunar".
+_CUE_NOUNS = frozenset(
+    """village villages town towns city cities hamlet settlement suburb neighbourhood neighborhood district province
+    region county commune municipality island port camp oasis enclave""".split()
+)
+_APPOSITION = re.compile(
+    r",\s+(?:a|an|the)\s+(?:[a-z][\w-]*\s+){0,3}?(village|town|city|hamlet|settlement|suburb|district|"
+    r"neighbou?rhood|region|province|island|port|camp|base|municipality|commune|oasis|enclave)\b"
+)
+#: Prepositions of place and motion that make a rare capitalised name a place ("fled to Kutupalong").
+_OPEN_PREPS = frozenset("in near outside into at via".split())
+_MOTION_TO = frozenset(
+    """fled flee flees fleeing moved move moving travelled traveled travel travelling traveling flew fly flying went go
+    going returned return returning headed heading arrived arrive arriving deployed deploy sent send evacuated
+    relocated transferred taken brought driven came come coming marched walked sailed drove trekked""".split()
+)
+_OPEN_COMMON_ZIPF = 3.9
+
+
+def _function_word(tok: Token) -> bool:
+    low = tok.text.lower()
+    return (low in NOT_PLACES and low not in DIRECTIONS) or low in CONNECTORS
+
+
+def _plain_name_words(toks: list[Token]) -> bool:
+    return all(_is_cap(t) or t.text.lower() in CONNECTORS for t in toks)
+
+
+def _feature_name(
+    text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int, person_spans: _Spans
+) -> Mention | None:
+    """A whole run that names a feature by its head word and that the index lacks as a whole:
+    "Kravtsovka Airbase", "Bekaa Valley", "Halifax Shipyard", "Gulf of Guinea", "North Island".
+
+    A known place inside the run ("Halifax", "Guinea") is its container, not a mention of its own.
+    Runs like "Paris Airport" whose head is an institution of a known place stay with the
+    gazetteer path (the place, with the head as its cue)."""
+    while r1 - r0 > 2 and _function_word(tokens[r0]):
+        r0 += 1  # "the", "A Henderson County"
+    if r1 - r0 < 2:
+        return None
+    toks = tokens[r0:r1]
+    s, e = toks[0].start, toks[-1].end
+    if person_spans.touches(s, e):
+        return None
+    name = text[s:e]
+    key = normalize_name(name)
+    if index.has_key(key) or any(index.has_key(v) for v in name_variants(key)):
+        return None
+    lows = [t.text.lower() for t in toks]
+    head_first = (lows[0] in _OF_HEADS and lows[1] == "of" and len(toks) >= 3) or (
+        lows[0] in _BARE_HEADS and _is_cap(toks[1])
+    )
+    head = lows[0] if head_first else lows[-1]
+    kind = FEATURE_HEADS.get(head)
+    if kind is None:
+        return None
+    rest = (toks[2:] if lows[1] == "of" else toks[1:]) if head_first else toks[:-1]
+    rest_lows = [t.text.lower() for t in rest]
+    if all((w in NOT_PLACES and w not in DIRECTIONS) or w in CONNECTORS for w in rest_lows):
+        return None  # "The University", "National Park" name no place of their own ("North Island" does)
+    if any(w in ORG_HEADS or w in JURISDICTION_HEADS for w in rest_lows) or _is_title(rest[0].text):
+        return None  # "Rapides Parish Fire District", "Mansfield Police Station": an institution of a place
+    inner = text[rest[0].start : rest[-1].end]
+    if not index.has_key(normalize_name(inner)) or inner.lower() in NOT_PLACES or inner.lower() in DIRECTIONS:
+        inner = _known_part(text, rest, index)
+    if not head_first and inner is not None and head in JURISDICTION_HEADS:
+        return None  # "Halifax Airport", "Texas Southern University": the place, with the head as its cue
+    # a street is named after another place ("Dublin Road" in Alexandria), a lake after its town
+    parent = inner if inner and kind not in ("water",) and head not in _STREET_HEADS else None
+    return Mention(name, s, e, hint=kind, parent=parent, query=name, open=True)
+
+
+def _known_part(text: str, toks: list[Token], index: NameIndex) -> str | None:
+    """The longest run of words in ``toks`` the index knows as a place, leftmost first
+    ("Nadi" in "Nadi International", "Changi" in "Changi Naval")."""
+    for n in range(len(toks) - 1, 0, -1):
+        for a in range(0, len(toks) - n + 1):
+            part = toks[a : a + n]
+            if not all(_is_cap(t) for t in (part[0], part[-1])):
+                continue
+            span = text[part[0].start : part[-1].end]
+            if span.lower() in NOT_PLACES or span.lower() in DIRECTIONS or (n == 1 and _freq(index, span) >= _COMMON_ZIPF):
+                continue
+            if index.has_key(normalize_name(span)):
+                return span
+    return None
+
+
+def _cued_name(
+    text: str,
+    tokens: list[Token],
+    index: NameIndex,
+    r0: int,
+    r1: int,
+    person_spans: _Spans,
+    person_words: set[str],
+) -> Mention | None:
+    """A run with no gazetteer name in it that the text calls a place: "Kutupalong camp",
+    "the village of Annaya", "Annaya, a village in Lebanon", "fled to Kutupalong"."""
+    while r1 - r0 > 1 and _function_word(tokens[r0]):
+        r0 += 1
+    toks = tokens[r0:r1]
+    if not toks or len(toks) > 5 or not _plain_name_words(toks) or not _is_cap(toks[-1]):
+        return None
+    if toks[0].text.lower() in CONNECTORS or toks[0].text.lower() in NOT_PLACES:
+        return None
+    if _sentence_initial(text, toks[0]) and _freq(index, toks[0].text) >= _OPEN_COMMON_ZIPF:
+        return None  # "Another road", "Officials said"
+    s, e = toks[0].start, toks[-1].end
+    if person_spans.touches(s, e):
+        return None
+    lows = [t.text.lower().rstrip(".") for t in toks]
+    if any(w in NOT_PLACES or w in ORG_HEADS or w in JURISDICTION_HEADS for w in lows if w not in CONNECTORS):
+        return None
+    if len(toks) == 1 and (_junk(toks[0]) or lows[0] in person_words or _is_title(lows[0])):
+        return None
+    if any(_is_title(w) for w in lows) or index.demonym(text[s:e]) is not None:
+        return None
+    if any(t.text.isupper() and len(t.text) > 1 for t in toks):
+        return None  # acronyms name organisations more often than places
+    name = text[s:e]
+    # a head word after the name: "Kutupalong camp", "Zaatari refugee camp"
+    j = r1
+    if j < len(tokens) and tokens[j].text.lower() in _HEAD_MODIFIERS and text[tokens[j - 1].end : tokens[j].start] == " ":
+        j += 1
+    if j < len(tokens) and text[tokens[j - 1].end : tokens[j].start] == " ":
+        head = tokens[j].text.lower()
+        if head in FEATURE_HEADS and not _is_cap(tokens[j]):
+            return Mention(name, s, e, hint=FEATURE_HEADS[head], query=f"{name} {head}", open=True)
+    # a cue noun before it: "the village of Annaya"
+    if r0 >= 2 and tokens[r0 - 1].text.lower() == "of" and tokens[r0 - 2].text.lower() in _CUE_NOUNS:
+        if text[tokens[r0 - 2].end : s] == " of ":
+            cue = tokens[r0 - 2].text.lower().rstrip("s")
+            return Mention(name, s, e, hint=FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), open=True)
+    # an apposition after it: "Annaya, a village in Lebanon"
+    m = _APPOSITION.match(text, e, min(len(text), e + 80)) if text[e : e + 1] == "," else None
+    if m is not None:
+        cue = m.group(1)
+        return Mention(name, s, e, hint=FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), open=True)
+    # a preposition of place, or "to" after a verb of motion, before a rare name
+    if r0 == 0 or text[tokens[r0 - 1].end : s] != " ":
+        return None
+    prep = tokens[r0 - 1].text.lower()
+    moving = prep in ("to", "from", "toward", "towards") and r0 >= 2 and tokens[r0 - 2].text.lower() in _MOTION_TO
+    if prep not in _OPEN_PREPS and not moving:
+        return None
+    if any(_freq(index, w) >= _OPEN_COMMON_ZIPF or _first_name(index, w) for w in lows if w not in CONNECTORS):
+        return None
+    after = tokens[r1] if r1 < len(tokens) else None
+    if after is not None and text[e : after.start] == " " and after.text.lower() in ORG_HEADS:
+        return None
+    if text[e : e + 2] in ("'s", "’s"):
+        return None  # "in Smith's office"
+    return Mention(name, s, e, open=True)

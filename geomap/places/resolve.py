@@ -1,0 +1,451 @@
+"""Mentions + gazetteer candidates + document context -> places and open questions (pure but for
+the index lookups; never the network).
+
+Each mention's candidates are scored with priors a reader uses: the kind of place the text
+suggests (a cue word such as "spaceport"), the population and rank of the place, the document's
+focus countries, a container the text names ("Tripoli, in northern Lebanon", "the US state of
+Georgia"), a caller's bias (``country_codes``, ``bbox``), and one referent per name within a
+document. Every score is a sum of named parts, so ``explain=True`` can say why a candidate won.
+
+A mention with no candidate becomes a :class:`Question`. The caller's edge
+(:func:`geomap.geocoders.chain.ask`) asks its chain of sources, and :func:`merge` folds the
+answers in: an answer resolves the place; without one a place named inside or beside a known
+container ("Port of Newcastle", "Annaya, a village in Lebanon") takes the container's point
+(``source="container"``); anything else stays unresolved with its ``unresolved_reason``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from ..model import Candidate, Mention, Place
+from ..text import normalize_name
+
+__all__ = ["CandidateSource", "Bias", "Question", "Resolution", "resolve", "merge", "score_parts", "score_candidate"]
+
+
+class CandidateSource(Protocol):
+    def lookup(self, name: str, *, limit: int = 50) -> list[Candidate]: ...
+    def demonym(self, word: str) -> Candidate | None: ...
+
+
+_KIND_PRIOR = {"country": 14.0, "admin": 8.0, "region": 10.0, "water": 9.0, "landmark": 3.0, "city": 1.0}
+_MAX_CITY_FOCUS = 10.0
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Where a document is about: shares of its countries and first-level regions, and its anchor points."""
+
+    countries: dict[str, float]
+    admin1: dict[tuple[str, str], float]
+    anchors: tuple[tuple[float, float], ...] = ()
+
+    @classmethod
+    def empty(cls) -> "Focus":
+        return cls({}, {})
+
+
+@dataclass
+class _Evidence:
+    """Focus evidence per name, so that a name is scored on what the *other* names say."""
+
+    countries: dict[str, Counter] = field(default_factory=dict)
+    admin1: dict[str, Counter] = field(default_factory=dict)
+    anchors: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    def focus_without(self, name: str) -> Focus:
+        countries: Counter = Counter()
+        admin1: Counter = Counter()
+        anchors: list[tuple[float, float]] = []
+        for n, c in self.countries.items():
+            if n != name:
+                countries.update(c)
+        for n, c in self.admin1.items():
+            if n != name:
+                admin1.update(c)
+        for n, pts in self.anchors.items():
+            if n != name:
+                anchors.extend(pts)
+        tc, ta = sum(countries.values()), sum(admin1.values())
+        return Focus(
+            {k: v / tc for k, v in countries.items()} if tc else {},
+            {k: v / ta for k, v in admin1.items()} if ta >= 1.0 else {},
+            tuple(anchors[:50]),
+        )
+
+
+@dataclass(frozen=True)
+class Bias:
+    """What the caller says about where the documents are: ISO country codes and a bounding box
+    ``(min_lon, min_lat, max_lon, max_lat)``. Candidates inside win; the fallback is told too."""
+
+    country_codes: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "country_codes", tuple(c.upper() for c in self.country_codes))
+
+    def __bool__(self) -> bool:
+        return bool(self.country_codes) or self.bbox is not None
+
+    def contains(self, lat: float, lon: float) -> bool:
+        if self.bbox is None:
+            return False
+        w, s_, e, n = self.bbox
+        inside_lon = w <= lon <= e if w <= e else (lon >= w or lon <= e)  # a box across the antimeridian
+        return s_ <= lat <= n and inside_lon
+
+    @property
+    def viewbox(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The box as the fallback takes it: ``((lat, lon), (lat, lon))``."""
+        if self.bbox is None:
+            return None
+        w, s_, e, n = self.bbox
+        return ((s_, w), (n, e))
+
+
+def _alias_penalty(population: int) -> float:
+    """An alternate name counts less than a main name, but a well-known alternate name of a big
+    place ("Zaporozhye", 700,000 people) still beats the main name of a village."""
+    scale = (6.5 - math.log10(population + 10)) / 2.0
+    return -2.5 * min(1.0, max(0.6, scale))
+
+
+def score_parts(
+    c: Candidate, m: Mention, focus: Focus, parent: Candidate | None, capital_named: bool = False,
+    bias: Bias | None = None,
+) -> list[tuple[str, float]]:
+    """The named parts of candidate ``c``'s score for mention ``m`` (their sum is the score).
+
+    ``capital_named``: a national capital among the candidates bears exactly this name ("Washington").
+    """
+    parts: list[tuple[str, float]] = [("kind", _KIND_PRIOR.get(c.kind, 1.0))]
+    if c.kind == "city":
+        parts.append(("population", math.log10(c.population + 10)))
+        if c.feature_code == "PPLC":
+            parts.append(("capital", 4.0))
+    elif c.kind in ("admin", "landmark"):
+        parts.append(("population", 0.3 * math.log10(c.population + 10)))
+    if c.match != "name":
+        parts.append(("alternate name", _alias_penalty(c.population)))
+    if m.hint and m.hint != "demonym":
+        if c.kind == m.hint or (m.hint == "region" and c.kind in ("landmark", "region")):
+            parts.append(("cue", 6.0))
+        elif m.hint == "landmark" and c.kind != "landmark":
+            parts.append(("cue", -2.0))
+    if c.kind in ("country", "admin", "region", "water", "landmark") and normalize_name(c.name) == normalize_name(m.name):
+        if not (c.kind == "admin" and capital_named):
+            parts.append(("own name", 4.0))  # the entry's own name, not an alternate (a capital's name is the capital's)
+    bonus = 0.0
+    if c.country_code:
+        bonus += 5.0 * focus.countries.get(c.country_code, 0.0)
+        if c.admin1 and c.kind != "admin" or c.feature_code == "ADM2":
+            bonus += 5.0 * focus.admin1.get((c.country_code, c.admin1 or ""), 0.0)
+    if focus.anchors and c.kind in ("city", "landmark", "admin"):
+        near = min(_km(c.lat, c.lon, a, b) for a, b in focus.anchors)
+        bonus += 2.0 if near < 50 else 1.0 if near < 200 else 0.0
+    bonus = min(bonus, _MAX_CITY_FOCUS) if c.kind in ("city", "landmark") else bonus
+    if bonus:
+        parts.append(("focus", bonus))
+    if parent is not None:
+        if parent.kind == "country" and c.country_code == parent.country_code:
+            parts.append(("container", 6.0))
+        elif parent.kind == "admin" and c.country_code == parent.country_code:
+            parts.append(("container", 4.0 + (4.0 if c.admin1 and c.admin1 == parent.admin1 else 0.0)))
+        elif c.country_code != parent.country_code:
+            parts.append(("container", -3.0))
+    if bias:
+        if bias.country_codes:
+            parts.append(("bias", 6.0 if c.country_code in bias.country_codes else -2.0))
+        if bias.bbox is not None:
+            parts.append(("bias", 6.0 if bias.contains(c.lat, c.lon) else -2.0))
+    return parts
+
+
+def score_candidate(
+    c: Candidate, m: Mention, focus: Focus, parent: Candidate | None, capital_named: bool = False,
+    bias: Bias | None = None,
+) -> float:
+    """A log-scale plausibility score of candidate ``c`` for mention ``m``; higher is better
+    (the sum of :func:`score_parts`)."""
+    return sum(v for _, v in score_parts(c, m, focus, parent, capital_named, bias))
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 12742.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _candidates(index: CandidateSource, m: Mention) -> list[Candidate]:
+    if m.hint == "demonym":
+        c = index.demonym(m.name)
+        return [c] if c else []
+    found: list[Candidate] = []
+    seen: set[Any] = set()
+    queries = [q for q in (m.query, m.name) if q]
+    for q in queries:
+        for c in index.lookup(q, limit=40):  # lookups include the name's variants
+            key = (c.geonameid, c.lat, c.lon)
+            if key not in seen:
+                seen.add(key)
+                found.append(c)
+    return found
+
+
+#: Weight of the regions a name *could* be in (beside where the first reading put it): names that
+#: share a region support each other ("Huntsville" and "Walker County" are both in Texas).
+_SUPPORT = 0.75
+
+
+def _evidence(
+    mentions: Sequence[Mention], picks: Sequence[_Pick | None], cands: Sequence[list[Candidate]]
+) -> _Evidence:
+    """What a first reading says about the document's countries, regions and anchor points."""
+    ev = _Evidence()
+    for m, cs in zip(mentions, cands):
+        regions = {(c.country_code, c.admin1) for c in cs[:20] if c.country_code and c.admin1 and c.kind in ("city", "admin")}
+        if len(regions) > 1:
+            counter = ev.admin1.setdefault(normalize_name(m.name), Counter())
+            for r in regions:
+                counter[r] += _SUPPORT / len(regions)
+    for m, got in zip(mentions, picks):
+        if got is None or got.candidate is None:
+            continue
+        c, conf = got.candidate, got.confidence
+        if not c.country_code:
+            continue
+        name = normalize_name(m.name)
+        w = conf if c.kind != "country" else 0.5 * conf
+        ev.countries.setdefault(name, Counter())[c.country_code] += w
+        if c.admin1 and c.kind in ("city", "admin", "landmark"):
+            ev.admin1.setdefault(name, Counter())[(c.country_code, c.admin1)] += conf
+        if (c.kind in ("city", "landmark") or c.feature_code == "ADM2") and conf >= 0.9:
+            ev.anchors.setdefault(name, []).append((c.lat, c.lon))
+    return ev
+
+
+@dataclass(frozen=True)
+class Question:
+    """A mention no candidate answered, for the chain of sources at the edge."""
+
+    #: position of the place in :attr:`Resolution.places`
+    index: int
+    name: str
+    #: what the text says the place is ("landmark", "water", or a query such as "Kutupalong camp")
+    context: str | None
+    country_codes: tuple[str, ...] = ()
+    viewbox: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Places in text order (unanswered ones unresolved for now), the questions left, and the
+    containers that can stand in for unanswered places."""
+
+    places: tuple[Place, ...]
+    questions: tuple[Question, ...] = ()
+    containers: Mapping[int, Candidate] = field(default_factory=dict)
+
+
+def resolve(
+    mentions: Sequence[Mention],
+    index: CandidateSource,
+    *,
+    bias: Bias | None = None,
+    explain: bool = False,
+    doc_id: str | None = None,
+) -> Resolution:
+    """Resolve every mention that has candidates; ask about the rest.
+
+    Two readings: the first with priors alone gives the document's focus (countries,
+    first-level regions, anchor points); the second scores again with that focus.
+    A name takes one referent per document, the one of its most specific mention
+    ("Paris, Texas" makes every later "Paris" the Texan one).
+
+    >>> from geomap.model import Candidate, Mention
+    >>> class Index:
+    ...     def lookup(self, name, *, limit=50):
+    ...         return [Candidate(1, "Tripoli", 32.9, 13.2, "LY", "city", 1_150_000),
+    ...                 Candidate(2, "Tripoli", 34.4, 35.8, "LB", "city", 230_000)] if name == "Tripoli" else []
+    ...     def demonym(self, word):
+    ...         return None
+    >>> r = resolve([Mention("Tripoli", 0, 7)], Index(), bias=Bias(country_codes=("LB",)))
+    >>> r.places[0].country_code
+    'LB'
+    """
+    cands = [_candidates(index, m) for m in mentions]
+    first = _pick_all(mentions, cands, index, lambda name: Focus.empty(), bias, False)
+    evidence = _evidence(mentions, first, cands)
+    picks = _pick_all(mentions, cands, index, functools.cache(evidence.focus_without), bias, explain)
+    focus = evidence.focus_without("")
+
+    # one referent per name: the mention with a parent or cue word, else the most confident one
+    referent: dict[str, _Pick] = {}
+    for m, got in sorted(zip(mentions, picks), key=lambda t: (t[0].parent is None and t[0].hint is None, -(t[1].confidence if t[1] else 0))):
+        if got is not None and got.candidate is not None and m.hint != "demonym":
+            referent.setdefault(normalize_name(m.name), got)
+    focus_codes = tuple(sorted(focus.countries, key=lambda k: -focus.countries[k])[:3])
+    codes = (bias.country_codes if bias and bias.country_codes else focus_codes)
+    viewbox = bias.viewbox if bias else None
+    places: list[Place] = []
+    questions: list[Question] = []
+    containers: dict[int, Candidate] = {}
+    for m, got in zip(mentions, picks):
+        if got is not None and got.candidate is not None and m.hint is None and m.parent is None:
+            got = referent.get(normalize_name(m.name), got)
+        if got is None or got.candidate is None:
+            i = len(places)
+            questions.append(Question(i, m.query or m.name, m.hint, codes, viewbox))
+            if got is not None and got.container is not None and m.hint not in ("water", "demonym"):
+                containers[i] = got.container
+            places.append(_unresolved(m, "not in gazetteer", None, doc_id, got.explanation if got else None))
+            continue
+        c = got.candidate
+        places.append(
+            Place(
+                name=m.name, start=m.start, end=m.end, lat=c.lat, lon=c.lon,
+                country_code=c.country_code, kind="demonym" if m.hint == "demonym" else c.kind,
+                geonameid=c.geonameid, resolved_name=c.name, source=c.source, confidence=got.confidence,
+                service=c.service, population=c.population, parent_id=c.parent_id, doc_id=doc_id,
+                explanation=got.explanation,
+            )
+        )
+    return Resolution(tuple(places), tuple(questions), containers)
+
+
+def merge(resolution: Resolution, answers: Mapping[int, Any]) -> list[Place]:
+    """Fold the chain's answers (``FallbackAnswer``-like: ``candidate``, ``source``, ``service``,
+    ``reason``, keyed by :attr:`Question.index`) into the places; pure."""
+    places = list(resolution.places)
+    for q in resolution.questions:
+        p = places[q.index]
+        ans = answers.get(q.index)
+        c = getattr(ans, "candidate", None)
+        if c is not None:
+            places[q.index] = replace(
+                p, lat=c.lat, lon=c.lon, country_code=c.country_code, kind=c.kind, geonameid=c.geonameid,
+                resolved_name=c.name, source=ans.source, confidence=0.5, service=ans.service,
+                population=c.population, unresolved_reason=None,
+            )
+            continue
+        container = resolution.containers.get(q.index)
+        if container is not None:
+            places[q.index] = replace(
+                p, lat=container.lat, lon=container.lon, country_code=container.country_code,
+                resolved_name=container.name, source="container", confidence=0.3, geonameid=None,
+                parent_id=container.geonameid, unresolved_reason=None,
+                service=getattr(ans, "service", None),
+            )
+            continue
+        if ans is not None:
+            places[q.index] = replace(p, service=ans.service, unresolved_reason=ans.reason or "not found")
+    return places
+
+
+#: Kinds of candidate that can answer a mention whose text calls it an area or a body of water.
+_AREA_HINTS = {
+    "admin": ("admin", "region", "country"),
+    "region": ("region", "admin", "landmark", "country"),
+    "water": ("water", "region"),
+}
+
+
+def _explain_none(cs: Sequence[Candidate], m: Mention) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {"name": c.name, "country_code": c.country_code, "kind": c.kind, "population": c.population,
+         "geonameid": c.geonameid, "match": c.match, "lat": c.lat, "lon": c.lon, "score": None,
+         "probability": 0.0, "reasons": {"cue": f"the text calls it a {m.hint} place; this is a {c.kind}"}}
+        for c in cs[:10]
+    )
+
+
+@dataclass(frozen=True)
+class _Pick:
+    candidate: Candidate | None
+    confidence: float
+    #: the resolved container of a mention without candidates, to stand in for it
+    container: Candidate | None = None
+    explanation: tuple[dict[str, Any], ...] | None = None
+
+
+def _pick_all(
+    mentions: Sequence[Mention], cands: Sequence[list[Candidate]], index: CandidateSource, focus_for: Any,
+    bias: Bias | None, explain: bool,
+) -> list[_Pick | None]:
+    by_name = {normalize_name(m.name): (m, cs) for m, cs in zip(mentions, cands)}
+    memo: dict[str, _Pick | None] = {}
+
+    def container_of(m: Mention, depth: int) -> Candidate | None:
+        if not m.parent or depth >= 2:
+            return None
+        pm = by_name.get(normalize_name(m.parent))
+        if pm is not None:
+            got = pick(pm[0], pm[1], depth + 1)
+            return got.candidate if got else None
+        pcs = index.lookup(m.parent, limit=5)
+        return pcs[0] if pcs else None
+
+    def pick(m: Mention, cs: list[Candidate], depth: int = 0) -> _Pick | None:
+        key = "|".join((normalize_name(m.query or m.name), m.hint or "", normalize_name(m.parent or "")))
+        if key in memo:
+            return memo[key]
+        parent = container_of(m, depth)
+        if not cs:
+            memo[key] = _Pick(None, 0.0, parent) if parent is not None else None
+            return memo[key]
+        if m.hint in _AREA_HINTS and not any(c.kind in _AREA_HINTS[m.hint] for c in cs):
+            # "Soum province", "the islands of Tanna": a village elsewhere is no answer
+            memo[key] = _Pick(None, 0.0, parent, _explain_none(cs, m) if explain else None)
+            return memo[key]
+        key_name = normalize_name(m.name)
+        focus = focus_for(key_name)
+        capital = any(c.feature_code == "PPLC" and normalize_name(c.name) == key_name for c in cs)
+        scored = sorted(
+            ((score_parts(c, m, focus, parent, capital, bias), c) for c in cs), key=lambda t: -sum(v for _, v in t[0])
+        )
+        totals = [sum(v for _, v in parts) for parts, _ in scored]
+        best = scored[0][1]
+        z = sum(math.exp(t - totals[0]) for t in totals[:10])
+        why = _explain(scored[:10], totals, m, parent) if explain else None
+        memo[key] = _Pick(best, round(1.0 / z, 3), None, why)
+        return memo[key]
+
+    return [pick(m, cs) for m, cs in zip(mentions, cands)]
+
+
+def _explain(
+    scored: Sequence[tuple[list[tuple[str, float]], Candidate]], totals: Sequence[float], m: Mention, parent: Candidate | None
+) -> tuple[dict[str, Any], ...]:
+    """The candidates considered, best first, with their scores and the reasons behind them."""
+    z = sum(math.exp(t - totals[0]) for t in totals[: len(scored)])
+    out = []
+    for (parts, c), total in zip(scored, totals):
+        reasons: dict[str, float] = {}
+        for name, v in parts:
+            reasons[name] = round(reasons.get(name, 0.0) + v, 2)
+        out.append({
+            "name": c.name, "country_code": c.country_code, "kind": c.kind, "population": c.population,
+            "geonameid": c.geonameid, "match": c.match, "lat": c.lat, "lon": c.lon,
+            "score": round(total, 2), "probability": round(math.exp(total - totals[0]) / z, 3), "reasons": reasons,
+        })
+    if out and (m.hint or parent is not None or m.open):
+        ctx = {"cue": m.hint, "container": parent.name if parent is not None else None, "found_by": "context" if m.open else "name"}
+        out[0] = {**out[0], "context": ctx}
+    return tuple(out)
+
+
+def _unresolved(m: Mention, reason: str, service: str | None, doc_id: str | None,
+                explanation: tuple[dict[str, Any], ...] | None = None) -> Place:
+    return Place(
+        name=m.name, start=m.start, end=m.end, lat=None, lon=None, country_code=None,
+        kind=m.hint if m.hint and m.hint != "demonym" else "city", geonameid=None, resolved_name=None,
+        source=None, confidence=0.0, service=service, unresolved_reason=reason, doc_id=doc_id,
+        explanation=explanation if explanation is not None else None,
+    )
