@@ -105,7 +105,7 @@ _OWN = frozenset({"__module__", "__name__", "__qualname__", "__doc__", "__wrappe
 
 events = _Verb(events, "geomap.events")
 itinerary = _Verb(itinerary, "geomap.itinerary")
-places = _Verb(places, "geomap.places")  # the recogniser and resolver are to move into geomap/places/
+places = _Verb(places, "geomap.places")
 
 #: Public functions that a submodule of the same name must never replace on the package.
 _VERBS = frozenset({"places", "events", "itinerary", "analyse", "analyse_many", "build_map", "render_static"})

@@ -167,13 +167,18 @@ def _frame(rows: list[dict], columns: list[str], geometry: list) -> gpd.GeoDataF
 
 
 def places_frame(places: Iterable[Place]) -> gpd.GeoDataFrame:
+    """Places as a frame; with explanations (``explain=True``) an ``explanation`` column is added."""
     rows, geoms = [], []
+    explained = False
     for p in places:
         d = p.to_dict()
         d.setdefault("doc_id", None)
+        if "explanation" in d:
+            d["explanation"] = JsonList(d["explanation"])
+            explained = True
         rows.append(d)
         geoms.append(point(p.lat, p.lon))
-    return _frame(rows, PLACE_COLUMNS, geoms)
+    return _frame(rows, PLACE_COLUMNS + (["explanation"] if explained else []), geoms)
 
 
 def events_frame(events: Iterable[Event]) -> gpd.GeoDataFrame:

@@ -332,14 +332,16 @@ class CountingFallback:
 @pytest.fixture()
 def gap_gazetteer(monkeypatch, fake_gazetteer):
     """The fake gazetteer, where 'Zzyzx' and 'Qwxyz' are recognised as names but have no entry to resolve to."""
-    import geomap.resolve
+    import importlib
+
+    resolve_mod = importlib.import_module("geomap.places.resolve")
     from geomap.text import normalize_name
 
     for name in ("Zzyzx", "Qwxyz"):
         fake_gazetteer.by_key[normalize_name(name)] = [Candidate(None, name, 0.0, 0.0, "US", "city", 500_000)]
-    original = geomap.resolve._candidates
+    original = resolve_mod._candidates
     monkeypatch.setattr(
-        geomap.resolve, "_candidates", lambda index, m: [] if m.name in ("Zzyzx", "Qwxyz") else original(index, m)
+        resolve_mod, "_candidates", lambda index, m: [] if m.name in ("Zzyzx", "Qwxyz") else original(index, m)
     )
     return fake_gazetteer
 

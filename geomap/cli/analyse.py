@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, OutputError
-from .options import (add_input_options, add_output, add_verbosity, documents, extra_places, say, settings_of,
+from .options import (add_bias_options, add_input_options, add_output, add_verbosity, bias_kwargs, documents,
+                      extra_places, say, settings_of,
                       single_input)
 
 __all__ = ["add_parsers", "cmd_places", "cmd_events", "cmd_itinerary", "cmd_map"]
@@ -23,6 +24,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_input_options(p)
     p.add_argument("--format", choices=_FORMATS, default="json", help=f"output format (default json): {_FORMAT_HELP}")
     p.add_argument("--jsonl", metavar="IN.jsonl", help="documents {id, text} in; predictions in the evaluation schema out (-o OUT.jsonl)")
+    p.add_argument("--explain", action="store_true",
+                   help="give each place its explanation: the candidates considered, their scores and the reasons")
+    add_bias_options(p)
     add_output(p, "places")
     add_verbosity(p)
     p.set_defaults(func=cmd_places)
@@ -31,6 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        description="Events: actors, action, place, date, status and the sentence that says so.")
     add_input_options(p)
     p.add_argument("--format", choices=_FORMATS, default="geojson", help=f"output format (default geojson): {_FORMAT_HELP}")
+    add_bias_options(p)
     add_output(p, "events")
     add_verbosity(p)
     p.set_defaults(func=cmd_events)
@@ -40,6 +45,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_input_options(p)
     p.add_argument("--format", choices=_FORMATS, default="json",
                    help=f"output format (default json; geojson/csv/parquet hold the stops, gpkg stops and legs): {_FORMAT_HELP}")
+    add_bias_options(p)
     add_output(p, "itineraries")
     add_verbosity(p)
     p.set_defaults(func=cmd_itinerary)
@@ -51,6 +57,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--png", type=Path, metavar="FILE", help="also write a static PNG")
     p.add_argument("--svg", type=Path, metavar="FILE", help="also write a static SVG")
     p.add_argument("--title", metavar="TEXT", help="map title (default: from the file name)")
+    add_bias_options(p)
     add_verbosity(p)
     p.set_defaults(func=cmd_map)
 
@@ -64,13 +71,14 @@ def _analysis(args: argparse.Namespace):
     t0 = time.perf_counter()
     s = settings_of(args)
     extra = extra_places(args)
+    kw = dict(bias_kwargs(args), explain=bool(getattr(args, "explain", False)))
     if single_input(inputs):
         from ..io import read_article
 
         article = read_article(inputs[0], date=args.date)
-        a = analyse(article.text, date=article.date, doc_id=None, settings=s, extra_places=extra)
+        a = analyse(article.text, date=article.date, doc_id=None, settings=s, extra_places=extra, **kw)
     else:
-        a = analyse_many(list(documents(inputs, args.date)), settings=s, extra_places=extra)
+        a = analyse_many(list(documents(inputs, args.date)), settings=s, extra_places=extra, **kw)
     if getattr(args, "verbose", False):
         say(args, f"{len(a.places)} places, {len(a.events)} events, {len(a.itineraries)} itineraries "
                   f"in {time.perf_counter() - t0:.2f} s")

@@ -57,6 +57,23 @@ def _resolver_options(p: argparse.ArgumentParser) -> None:
 add_resolver_options = _resolver_options
 
 
+def add_bias_options(p: argparse.ArgumentParser) -> None:
+    """Options that steer resolution towards where the documents are."""
+    g = p.add_argument_group("resolution bias")
+    g.add_argument("--country", metavar="CC[,CC]", help="prefer places in these ISO 3166 countries (e.g. LB or LB,SY)")
+    g.add_argument("--bbox", metavar="W,S,E,N",
+                   help="prefer places inside this box: min_lon,min_lat,max_lon,max_lat (e.g. 35,33,37,35)")
+
+
+def bias_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``country_codes=`` and ``bbox=`` for :func:`geomap.analyse` from the options (checked early)."""
+    from ..api import make_bias
+
+    country, bbox = getattr(args, "country", None), getattr(args, "bbox", None)
+    make_bias(country, bbox)  # a bad value is a one-line error before any work
+    return {"country_codes": country.split(",") if country else None, "bbox": bbox.split(",") if bbox else None}
+
+
 def add_places_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--places", metavar="FILE", type=Path,
                    help="your own places (CSV or GeoJSON: name, lat, lon, kind, country, aliases, prior), "

@@ -61,9 +61,9 @@ def ask(questions: Sequence[Question], sources: Sequence[Any]) -> dict[int, Any]
         key = (q.name, q.context, q.country_codes, q.viewbox)
         if key not in seen:
             last = None
+            extra = {"viewbox": q.viewbox} if q.viewbox is not None else {}
             for src in sources:
-                last = src.resolve(q.name, context=q.context, country_codes=list(q.country_codes) or None,
-                                   viewbox=q.viewbox)
+                last = src.resolve(q.name, context=q.context, country_codes=list(q.country_codes) or None, **extra)
                 if last.candidate is not None:
                     break
             seen[key] = last

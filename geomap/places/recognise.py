@@ -220,6 +220,12 @@ def _join_possessive_names(tokens: list[Token], text: str, index: NameIndex) -> 
     return out
 
 
+#: Lower-case second halves that leave the first half a place: "London-based", "Saudi-led".
+_PLACE_MODIFIER_SUFFIXES = frozenset(
+    "based led backed owned born bound controlled held run made registered headquartered listed funded area wide".split()
+)
+
+
 def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     """"DPRK-South Korea", "Syrian-Turkish", "Washington-Moscow": capitalised parts that name places,
     in a compound the index does not know, become tokens of their own ("Komsomolsk-on-Amur",
@@ -227,6 +233,11 @@ def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     out: list[Token] = []
     for t in tokens:
         parts = t.text.split("-")
+        if len(parts) >= 2 and parts[-1] in _PLACE_MODIFIER_SUFFIXES and parts[0][:1].isupper():
+            head = "-".join(parts[:-1])
+            if index.has_key(normalize_name(head)) or index.demonym(head) is not None:
+                out.append(Token(head, t.start, t.start + len(head)))
+                continue
         if (
             len(parts) > 1
             and all(p[:1].isupper() for p in parts)
@@ -497,6 +508,10 @@ def find_mentions(
     maxw = max(1, min(index.max_words(), 8))
     mentions: list[Mention] = []
     for r0, r1 in _cap_runs(tokens, text):
+        features = [
+            f for p0, p1 in _name_parts(text, tokens, index, r0, r1)
+            if (f := _feature_name(text, tokens, index, p0, p1, person_spans)) is not None
+        ]
         # a sentence-initial function word is no part of a name: "In Sochi", "During Ukraine's war"
         while (
             r0 < r1 - 1
@@ -505,10 +520,6 @@ def find_mentions(
             and not _starts_known_name(index, tokens, text, r0, r1, maxw)
         ):
             r0 += 1
-        features = [
-            f for p0, p1 in _name_parts(text, tokens, index, r0, r1)
-            if (f := _feature_name(text, tokens, index, p0, p1, person_spans)) is not None
-        ]
         mentions.extend(features)
         for g0, g1 in _outside(tokens, r0, r1, features):
             i, prev_end, found = g0, g0, False
@@ -659,6 +670,8 @@ def _judge(
         (before is not None and before.text.lower() in _PLACE_PREPS)
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
+        or (i >= 1 and (tokens[i - 1].text == "the" or tokens[i - 1].text in DIRECTIONS)
+            and any(c.kind == "water" for c in index.lookup(name, limit=10)))
     )
     if single and low in person_words and not in_place_context:
         return None
@@ -815,6 +828,8 @@ _MOTION_TO = frozenset(
     relocated transferred taken brought driven came come coming marched walked sailed drove trekked""".split()
 )
 _OPEN_COMMON_ZIPF = 3.9
+#: Lower-case compass adjectives before a rare name: "eastern Ghouta", "northern Rakhine".
+_COMPASS = frozenset("northern southern eastern western central north-eastern north-western south-eastern south-western northeastern northwestern southeastern southwestern".split())
 
 
 def _function_word(tok: Token) -> bool:
@@ -920,6 +935,8 @@ def _cued_name(
     if any(t.text.isupper() and len(t.text) > 1 for t in toks):
         return None  # acronyms name organisations more often than places
     name = text[s:e]
+    if len(toks) == 1 and _freq(index, toks[0].text) >= _OPEN_COMMON_ZIPF:
+        return None  # "a Buddhist monastery", "the Royal palace": a common word describes, it does not name
     # a head word after the name: "Kutupalong camp", "Zaatari refugee camp"
     j = r1
     if j < len(tokens) and tokens[j].text.lower() in _HEAD_MODIFIERS and text[tokens[j - 1].end : tokens[j].start] == " ":
@@ -941,9 +958,9 @@ def _cued_name(
     # a preposition of place, or "to" after a verb of motion, before a rare name
     if r0 == 0 or text[tokens[r0 - 1].end : s] != " ":
         return None
-    prep = tokens[r0 - 1].text.lower()
+    prep = tokens[r0 - 1].text
     moving = prep in ("to", "from", "toward", "towards") and r0 >= 2 and tokens[r0 - 2].text.lower() in _MOTION_TO
-    if prep not in _OPEN_PREPS and not moving:
+    if prep not in _OPEN_PREPS and prep not in _COMPASS and not moving:
         return None
     if any(_freq(index, w) >= _OPEN_COMMON_ZIPF or _first_name(index, w) for w in lows if w not in CONNECTORS):
         return None

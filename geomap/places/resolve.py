@@ -159,7 +159,7 @@ def score_parts(
         elif parent.kind == "admin" and c.country_code == parent.country_code:
             parts.append(("container", 4.0 + (4.0 if c.admin1 and c.admin1 == parent.admin1 else 0.0)))
         elif c.country_code != parent.country_code:
-            parts.append(("container", -3.0))
+            parts.append(("container", -5.0))
     if bias:
         if bias.country_codes:
             parts.append(("bias", 6.0 if c.country_code in bias.country_codes else -2.0))
@@ -373,51 +373,95 @@ class _Pick:
     #: the resolved container of a mention without candidates, to stand in for it
     container: Candidate | None = None
     explanation: tuple[dict[str, Any], ...] | None = None
+    #: the next readings as (score behind the best, candidate), for a joint reading with a child
+    alternatives: tuple[tuple[float, Candidate], ...] = ()
+    #: the text's cue (a province, an island) fits no candidate
+    cue_failed: bool = False
 
 
 def _pick_all(
     mentions: Sequence[Mention], cands: Sequence[list[Candidate]], index: CandidateSource, focus_for: Any,
     bias: Bias | None, explain: bool,
 ) -> list[_Pick | None]:
-    by_name = {normalize_name(m.name): (m, cs) for m, cs in zip(mentions, cands)}
+    """Pick a candidate per mention. A mention with a container named next to it ("Savannah,
+    Georgia") is read together with it: the pair whose child lies in its container wins, even when
+    the container alone would read otherwise (the country Georgia), and the container follows."""
+    by_name: dict[str, tuple[Mention, list[Candidate]]] = {}
+    for m, cs in zip(mentions, cands):  # the most specific mention of a name speaks for it ("Savannah, Georgia")
+        k = normalize_name(m.name)
+        if k not in by_name or (by_name[k][0].parent is None and m.parent is not None):
+            by_name[k] = (m, cs)
     memo: dict[str, _Pick | None] = {}
+    forced: dict[str, tuple[Candidate, float]] = {}
 
-    def container_of(m: Mention, depth: int) -> Candidate | None:
+    def ranked(m: Mention, cs: Sequence[Candidate], parent: Candidate | None) -> list[tuple[float, list, Candidate]]:
+        key_name = normalize_name(m.name)
+        focus = focus_for(key_name)
+        capital = any(c.feature_code == "PPLC" and normalize_name(c.name) == key_name for c in cs)
+        out = []
+        for c in cs:
+            parts = score_parts(c, m, focus, parent, capital, bias)
+            out.append((sum(v for _, v in parts), parts, c))
+        out.sort(key=lambda t: -t[0])
+        return out
+
+    def containers(m: Mention, depth: int) -> list[tuple[float, Candidate]]:
+        """The container's readings as (score behind its best, candidate), best first."""
         if not m.parent or depth >= 2:
-            return None
+            return []
         pm = by_name.get(normalize_name(m.parent))
         if pm is not None:
             got = pick(pm[0], pm[1], depth + 1)
-            return got.candidate if got else None
-        pcs = index.lookup(m.parent, limit=5)
-        return pcs[0] if pcs else None
+            if got is None or got.candidate is None:
+                return []
+            return list(got.alternatives) or [(0.0, got.candidate)]
+        pcs = index.lookup(m.parent, limit=10)  # a place inside the name ("Halifax" in "Halifax Shipyard")
+        if not pcs:
+            return []
+        return [(0.0, ranked(Mention(m.parent, 0, 0), pcs, None)[0][2])]
 
     def pick(m: Mention, cs: list[Candidate], depth: int = 0) -> _Pick | None:
         key = "|".join((normalize_name(m.query or m.name), m.hint or "", normalize_name(m.parent or "")))
         if key in memo:
             return memo[key]
-        parent = container_of(m, depth)
+        options = containers(m, depth)
+        parent = options[0][1] if options else None
         if not cs:
             memo[key] = _Pick(None, 0.0, parent) if parent is not None else None
             return memo[key]
         if m.hint in _AREA_HINTS and not any(c.kind in _AREA_HINTS[m.hint] for c in cs):
-            # "Soum province", "the islands of Tanna": a village elsewhere is no answer
-            memo[key] = _Pick(None, 0.0, parent, _explain_none(cs, m) if explain else None)
-            return memo[key]
-        key_name = normalize_name(m.name)
-        focus = focus_for(key_name)
-        capital = any(c.feature_code == "PPLC" and normalize_name(c.name) == key_name for c in cs)
-        scored = sorted(
-            ((score_parts(c, m, focus, parent, capital, bias), c) for c in cs), key=lambda t: -sum(v for _, v in t[0])
-        )
-        totals = [sum(v for _, v in parts) for parts, _ in scored]
-        best = scored[0][1]
+            # "Soum province", "the islands of Tanna": a village elsewhere is no answer; the town
+            # that names its province ("Idlib province") is, when it lies where the story is
+            focus = focus_for(normalize_name(m.name))
+            if not any(focus.countries.get(c.country_code or "", 0.0) >= 0.2 for c in cs):
+                memo[key] = _Pick(None, 0.0, parent, _explain_none(cs, m) if explain else None, cue_failed=True)
+                return memo[key]
+        best_total, scored, chosen = None, [], parent
+        for behind, p in options[:5] or [(0.0, None)]:
+            r = ranked(m, cs, p)
+            if best_total is None or r[0][0] + behind > best_total:
+                best_total, scored, chosen = r[0][0] + behind, r, p
+        if chosen is not parent and m.parent and normalize_name(m.parent) in by_name:
+            forced[normalize_name(m.parent)] = (chosen, 0.0)
+        totals = [t for t, _, _ in scored]
         z = sum(math.exp(t - totals[0]) for t in totals[:10])
-        why = _explain(scored[:10], totals, m, parent) if explain else None
-        memo[key] = _Pick(best, round(1.0 / z, 3), None, why)
+        why = _explain([(parts, c) for _, parts, c in scored[:10]], totals, m, chosen) if explain else None
+        alternatives = tuple((t - totals[0], c) for t, _, c in scored[:5] if totals[0] - t < 8.0)
+        memo[key] = _Pick(scored[0][2], round(1.0 / z, 3), None, why, alternatives=alternatives)
         return memo[key]
 
-    return [pick(m, cs) for m, cs in zip(mentions, cands)]
+    picks = [pick(m, cs) for m, cs in zip(mentions, cands)]
+    if forced:
+        for i, m in enumerate(mentions):
+            got = forced.get(normalize_name(m.name))
+            if got is not None and m.parent is None and picks[i] is not None:
+                picks[i] = replace(picks[i], candidate=got[0], alternatives=())
+    # "the islands of Tanna" leaves "Tanna" open: its other mentions do not become a namesake elsewhere
+    failed = {normalize_name(m.name) for m, got in zip(mentions, picks) if got is not None and got.cue_failed}
+    if failed:
+        picks = [_Pick(None, 0.0) if normalize_name(m.name) in failed and m.hint is None and got is not None
+                 and got.candidate is not None else got for m, got in zip(mentions, picks)]
+    return picks
 
 
 def _explain(

@@ -1,0 +1,88 @@
+"""Resolution: context decides, the caller can bias it, and every answer can explain itself."""
+
+from __future__ import annotations
+
+import pytest
+
+import geomap
+from geomap.errors import ConfigError
+from geomap.model import Candidate, Mention
+from geomap.places.recognise import find_mentions
+from geomap.places.resolve import Bias, Question, Resolution, merge, resolve
+
+
+def _places(text, gaz, **kw):
+    return {p.name: p for p in resolve(find_mentions(text, gaz), gaz, **kw).places}
+
+
+def test_an_explicit_container_outranks_population(gazetteer):
+    assert _places("Gunfire was heard in Tripoli, in northern Lebanon, late on Friday.", gazetteer)["Tripoli"].country_code == "LB"
+    assert _places("Tripoli, in the north of Lebanon, was calm.", gazetteer)["Tripoli"].country_code == "LB"
+
+
+def test_a_possessive_container_after_a_comma(gazetteer):
+    p = _places("Rosario, Argentina's third city, voted on Sunday.", gazetteer)["Rosario"]
+    assert p.country_code == "AR"
+
+
+def test_the_us_state_of_georgia_is_not_the_country(gazetteer):
+    p = _places("Turnout rose in the US state of Georgia this year.", gazetteer)["Georgia"]
+    assert p.country_code == "US" and p.kind == "admin"
+    assert _places("Protesters filled Tbilisi, the capital of Georgia.", gazetteer)["Georgia"].country_code == "GE"
+
+
+def test_a_well_known_old_spelling_of_a_big_city_beats_a_village_by_that_name(gazetteer):
+    p = _places("Artillery hit Zaporozhye and Dnepropetrovsk.", gazetteer)
+    assert p["Zaporozhye"].country_code == "UA" and p["Zaporozhye"].population > 500_000
+    assert p["Dnepropetrovsk"].country_code == "UA"
+
+
+def test_a_cue_kind_no_candidate_has_leaves_the_name_open(gazetteer):
+    # "Soum" names villages elsewhere, but the text says it is a province
+    r = resolve(find_mentions("Gunmen raided a market in Soum province.", gazetteer), gazetteer)
+    (p,) = [p for p in r.places if p.name == "Soum"]
+    assert not p.resolved and p.unresolved_reason == "not in gazetteer" and r.questions
+
+
+def test_country_codes_and_a_box_bias_resolution(gazetteer):
+    text = "Officials met in Valencia."
+    assert _places(text, gazetteer)["Valencia"].country_code in ("ES", "VE")
+    assert _places(text, gazetteer, bias=Bias(country_codes=("VE",)))["Valencia"].country_code == "VE"
+    assert _places(text, gazetteer, bias=Bias(bbox=(-10.0, 35.0, 5.0, 44.0)))["Valencia"].country_code == "ES"
+
+
+def test_the_public_api_takes_the_bias_and_rejects_bad_values():
+    gdf = geomap.places("Officials met in Valencia.", offline=True, country_codes=["ve"])
+    assert list(gdf.country_code) == ["VE"]
+    with pytest.raises(ConfigError, match="two letters"):
+        geomap.places("Officials met in Valencia.", offline=True, country_codes=["VEN"])
+    with pytest.raises(ConfigError, match="bbox"):
+        geomap.places("Officials met in Valencia.", offline=True, bbox=[1, 2, 3])
+
+
+def test_explanations_list_the_candidates_with_scores_and_reasons(gazetteer):
+    p = _places("Gunfire was heard in Tripoli, in northern Lebanon.", gazetteer, explain=True)["Tripoli"]
+    best, *others = p.explanation
+    assert best["country_code"] == "LB" and best["reasons"]["container"] > 0
+    assert best["context"]["container"] == "Lebanon"
+    assert any(o["country_code"] == "LY" and o["reasons"]["container"] < 0 for o in others)
+    assert best["score"] > max(o["score"] for o in others) and abs(sum(c["probability"] for c in p.explanation) - 1) < 0.01
+    gdf = geomap.places("Gunfire was heard in Tripoli, in northern Lebanon.", offline=True, explain=True)
+    assert "explanation" in gdf.columns and gdf.explanation.iloc[0][0]["country_code"] == "LB"
+    assert "explanation" not in geomap.places("Talks in Minsk.", offline=True).columns
+
+
+def test_merge_folds_answers_in_and_keeps_reasons():
+    m = Mention("Qarvash", 0, 7, open=True)
+    unresolved = geomap.model.Place("Qarvash", 0, 7, None, None, None, "city", None, None, None, 0.0,
+                                    unresolved_reason="not in gazetteer")
+    r = Resolution((unresolved, unresolved), (Question(0, "Qarvash", None), Question(1, "Qarvash", None)),
+                   {1: Candidate(7, "Lebanon", 33.9, 35.9, "LB", "country")})
+
+    class A:
+        candidate, source, service, reason = None, None, "nominatim", "service error: timeout"
+
+    got = merge(r, {0: A(), 1: A()})
+    assert got[0].unresolved_reason == "service error: timeout" and got[0].service == "nominatim"
+    assert got[1].source == "container" and got[1].resolved_name == "Lebanon" and got[1].unresolved_reason is None
+    assert m.open
