@@ -202,11 +202,14 @@ def tokenize(text: str) -> list[Token]:
 
 def _join_possessive_names(tokens: list[Token], text: str, index: NameIndex) -> list[Token]:
     """"Cox's Bazar", "Martha's Vineyard": a possessive inside a name the index knows is one token."""
+    if "'s " not in text and "’s " not in text:
+        return tokens
     out: list[Token] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
-        if i + 1 < len(tokens) and _is_cap(t) and _is_cap(tokens[i + 1]):
+        if i + 1 < len(tokens) and text[t.end + 1 : t.end + 3] == "s " and text[t.end : t.end + 1] in "'’" \
+                and _is_cap(t) and _is_cap(tokens[i + 1]):
             nxt = tokens[i + 1]
             gap = text[t.end : nxt.start]
             if gap in ("'s ", "’s ") and (
@@ -253,13 +256,12 @@ def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     return out
 
 
-_ELIDED = re.compile(r"^[dl]['’]\w")
-
-
 def _is_cap(tok: Token) -> bool:
     """Capitalised, or an elided particle before a capital ("d'Ivoire" in "Côte d'Ivoire")."""
     t = tok.text
-    return t[:1].isupper() or (_ELIDED.match(t) is not None and t[2:3].isupper())
+    if t[:1].isupper():
+        return True
+    return t[:1] in "dl" and t[1:2] in "'’" and t[2:3].isupper()
 
 
 def _sentence_initial(text: str, tok: Token) -> bool:
@@ -548,7 +550,9 @@ def find_mentions(
 def _name_parts(text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int) -> list[tuple[int, int]]:
     """A run the index does not know as a whole, cut at "and", "or", "on" and spaced dashes:
     "North Nokomis Street and Darling Avenue" names two streets ("Bosnia and Herzegovina" one country)."""
-    if index.has_key(normalize_name(text[tokens[r0].start : tokens[r1 - 1].end])):
+    cuts = [q for q in range(r0 + 1, r1) if tokens[q].text in ("and", "or", "on", "&")
+            or "-" in text[tokens[q - 1].end : tokens[q].start]]
+    if not cuts or index.has_key(normalize_name(text[tokens[r0].start : tokens[r1 - 1].end])):
         return [(r0, r1)]
     parts, a = [], r0
     for q in range(r0 + 1, r1):
@@ -670,12 +674,12 @@ def _judge(
         (before is not None and before.text.lower() in _PLACE_PREPS)
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
-        or (i >= 1 and (tokens[i - 1].text == "the" or tokens[i - 1].text in DIRECTIONS)
-            and any(c.kind == "water" for c in index.lookup(name, limit=10)))
     )
     if single and low in person_words and not in_place_context:
         return None
     cands = index.lookup(name, limit=20)  # lookups include the name's variants ("-on-", "-na-")
+    if not in_place_context and i >= 1 and (tokens[i - 1].text == "the" or tokens[i - 1].text in DIRECTIONS):
+        in_place_context = any(c.kind == "water" for c in cands)  # "the Atlantic", "the eastern Pacific"
     strong = _strong_place([c for c in cands if c.match == "name"])  # GeoNames alternate names are noisy
     if single and _acronym(toks[0]) and not any(c.kind in ("country", "admin", "region") or c.population >= 1_000_000 for c in cands):
         return None  # "IRA", "ETA": acronyms of organisations, not the towns Ira and Etah
@@ -855,13 +859,6 @@ def _feature_name(
     if r1 - r0 < 2:
         return None
     toks = tokens[r0:r1]
-    s, e = toks[0].start, toks[-1].end
-    if person_spans.touches(s, e):
-        return None
-    name = text[s:e]
-    key = normalize_name(name)
-    if index.has_key(key) or any(index.has_key(v) for v in name_variants(key)):
-        return None
     lows = [t.text.lower() for t in toks]
     head_first = (lows[0] in _OF_HEADS and lows[1] == "of" and len(toks) >= 3) or (
         lows[0] in _BARE_HEADS and _is_cap(toks[1])
@@ -869,6 +866,13 @@ def _feature_name(
     head = lows[0] if head_first else lows[-1]
     kind = FEATURE_HEADS.get(head)
     if kind is None:
+        return None
+    s, e = toks[0].start, toks[-1].end
+    if person_spans.touches(s, e):
+        return None
+    name = text[s:e]
+    key = normalize_name(name)
+    if index.has_key(key) or any(index.has_key(v) for v in name_variants(key)):
         return None
     rest = (toks[2:] if lows[1] == "of" else toks[1:]) if head_first else toks[:-1]
     rest_lows = [t.text.lower() for t in rest]
@@ -918,25 +922,40 @@ def _cued_name(
     toks = tokens[r0:r1]
     if not toks or len(toks) > 5 or not _plain_name_words(toks) or not _is_cap(toks[-1]):
         return None
+    s, e = toks[0].start, toks[-1].end
+    cue = _place_cue(text, tokens, index, r0, r1, s, e)
+    if cue is None:
+        return None
+    kind, query, by_preposition = cue
     if toks[0].text.lower() in CONNECTORS or toks[0].text.lower() in NOT_PLACES:
         return None
     if _sentence_initial(text, toks[0]) and _freq(index, toks[0].text) >= _OPEN_COMMON_ZIPF:
         return None  # "Another road", "Officials said"
-    s, e = toks[0].start, toks[-1].end
     if person_spans.touches(s, e):
         return None
     lows = [t.text.lower().rstrip(".") for t in toks]
     if any(w in NOT_PLACES or w in ORG_HEADS or w in JURISDICTION_HEADS for w in lows if w not in CONNECTORS):
         return None
-    if len(toks) == 1 and (_junk(toks[0]) or lows[0] in person_words or _is_title(lows[0])):
+    if len(toks) == 1 and (_junk(toks[0]) or lows[0] in person_words):
         return None
-    if any(_is_title(w) for w in lows) or index.demonym(text[s:e]) is not None:
-        return None
-    if any(t.text.isupper() and len(t.text) > 1 for t in toks):
-        return None  # acronyms name organisations more often than places
-    name = text[s:e]
+    if any(_is_title(w) for w in lows) or any(t.text.isupper() and len(t.text) > 1 for t in toks):
+        return None  # titles make people; acronyms name organisations more often than places
     if len(toks) == 1 and _freq(index, toks[0].text) >= _OPEN_COMMON_ZIPF:
         return None  # "a Buddhist monastery", "the Royal palace": a common word describes, it does not name
+    if by_preposition and any(
+        _freq(index, w) >= _OPEN_COMMON_ZIPF or _first_name(index, w) for w in lows if w not in CONNECTORS
+    ):
+        return None
+    if index.demonym(text[s:e]) is not None:
+        return None
+    return Mention(text[s:e], s, e, hint=kind, query=query, open=True)
+
+
+def _place_cue(
+    text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int, s: int, e: int
+) -> tuple[str | None, str | None, bool] | None:
+    """What in the text says tokens[r0:r1] name a place: (kind, query, whether only a preposition)."""
+    name = text[s:e]
     # a head word after the name: "Kutupalong camp", "Zaatari refugee camp"
     j = r1
     if j < len(tokens) and tokens[j].text.lower() in _HEAD_MODIFIERS and text[tokens[j - 1].end : tokens[j].start] == " ":
@@ -944,17 +963,17 @@ def _cued_name(
     if j < len(tokens) and text[tokens[j - 1].end : tokens[j].start] == " ":
         head = tokens[j].text.lower()
         if head in FEATURE_HEADS and not _is_cap(tokens[j]):
-            return Mention(name, s, e, hint=FEATURE_HEADS[head], query=f"{name} {head}", open=True)
+            return FEATURE_HEADS[head], f"{name} {head}", False
     # a cue noun before it: "the village of Annaya"
     if r0 >= 2 and tokens[r0 - 1].text.lower() == "of" and tokens[r0 - 2].text.lower() in _CUE_NOUNS:
         if text[tokens[r0 - 2].end : s] == " of ":
             cue = tokens[r0 - 2].text.lower().rstrip("s")
-            return Mention(name, s, e, hint=FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), open=True)
+            return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
     # an apposition after it: "Annaya, a village in Lebanon"
     m = _APPOSITION.match(text, e, min(len(text), e + 80)) if text[e : e + 1] == "," else None
     if m is not None:
         cue = m.group(1)
-        return Mention(name, s, e, hint=FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), open=True)
+        return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
     # a preposition of place, or "to" after a verb of motion, before a rare name
     if r0 == 0 or text[tokens[r0 - 1].end : s] != " ":
         return None
@@ -962,11 +981,9 @@ def _cued_name(
     moving = prep in ("to", "from", "toward", "towards") and r0 >= 2 and tokens[r0 - 2].text.lower() in _MOTION_TO
     if prep not in _OPEN_PREPS and prep not in _COMPASS and not moving:
         return None
-    if any(_freq(index, w) >= _OPEN_COMMON_ZIPF or _first_name(index, w) for w in lows if w not in CONNECTORS):
-        return None
     after = tokens[r1] if r1 < len(tokens) else None
     if after is not None and text[e : after.start] == " " and after.text.lower() in ORG_HEADS:
         return None
     if text[e : e + 2] in ("'s", "’s"):
         return None  # "in Smith's office"
-    return Mention(name, s, e, open=True)
+    return None, None, True
