@@ -47,7 +47,7 @@ sys.path.insert(0, str(HERE))
 from baseline import baseline_toponyms  # noqa: E402
 
 from geomap.corpus import NO_DEMONYMS, document_places, to_toponyms  # noqa: E402
-from geomap.geoparse import NOT_PLACES, ORG_HEADS, PERSON_TITLES, find_people  # noqa: E402
+from geomap.places.recognise import NOT_PLACES, ORG_HEADS, PERSON_TITLES, find_people  # noqa: E402
 from geomap.model import Place  # noqa: E402
 from geomap.text import name_variants, normalize_name  # noqa: E402
 

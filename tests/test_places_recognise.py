@@ -200,3 +200,12 @@ def test_the_rest_of_a_run_after_a_place_is_not_a_new_place(gazetteer):
 
 def test_clock_times_are_not_places(gazetteer):
     assert find_mentions("The polls closed at 9:30 PM and reopened at 7 AM.", gazetteer) == []
+
+
+def test_diseases_named_after_places_and_words_before_of_are_not_towns(gazetteer):
+    found = [m.name for m in find_mentions("An outbreak of Marburg virus spread. Bank of America shares fell.", gazetteer)]
+    assert "Marburg" not in found and "Bank" not in found
+
+
+def test_a_preposition_of_movement_along_a_street_the_gazetteer_lacks(gazetteer):
+    assert [m.name for m in find_mentions("Crowds walked along the Champs-Élysées.", gazetteer)] == ["Champs-Élysées"]

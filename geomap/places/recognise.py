@@ -825,7 +825,7 @@ _APPOSITION = re.compile(
     r"neighbou?rhood|region|province|island|port|camp|base|municipality|commune|oasis|enclave)\b"
 )
 #: Prepositions of place and motion that make a rare capitalised name a place ("fled to Kutupalong").
-_OPEN_PREPS = frozenset("in near outside into at via".split())
+_OPEN_PREPS = frozenset("in near outside into at via along across".split())
 _MOTION_TO = frozenset(
     """fled flee flees fleeing moved move moving travelled traveled travel travelling traveling flew fly flying went go
     going returned return returning headed heading arrived arrive arriving deployed deploy sent send evacuated
@@ -974,11 +974,14 @@ def _place_cue(
     if m is not None:
         cue = m.group(1)
         return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
-    # a preposition of place, or "to" after a verb of motion, before a rare name
+    # a preposition of place, or "to" after a verb of motion, before a rare name ("along the X" too)
     if r0 == 0 or text[tokens[r0 - 1].end : s] != " ":
         return None
-    prep = tokens[r0 - 1].text
-    moving = prep in ("to", "from", "toward", "towards") and r0 >= 2 and tokens[r0 - 2].text.lower() in _MOTION_TO
+    k = r0 - 1
+    if tokens[k].text == "the" and k >= 1 and text[tokens[k - 1].end : tokens[k].start] == " ":
+        k -= 1
+    prep = tokens[k].text
+    moving = prep in ("to", "from", "toward", "towards") and k >= 1 and tokens[k - 1].text.lower() in _MOTION_TO
     if prep not in _OPEN_PREPS and prep not in _COMPASS and not moving:
         return None
     after = tokens[r1] if r1 < len(tokens) else None

@@ -439,6 +439,8 @@ def _pick_all(
         best_total, scored, chosen = None, [], parent
         for behind, p in options[:5] or [(0.0, None)]:
             r = ranked(m, cs, p)
+            if behind < 0 and not any(name == "container" and v > 0 for name, v in r[0][1]):
+                continue  # another reading of the container only counts when the place lies in it
             if best_total is None or r[0][0] + behind > best_total:
                 best_total, scored, chosen = r[0][0] + behind, r, p
         if chosen is not parent and m.parent and normalize_name(m.parent) in by_name:
