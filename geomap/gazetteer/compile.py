@@ -1,0 +1,393 @@
+"""Compile upstream rows and curated rows into gazetteer entries, their names and demonyms (pure).
+
+Nothing here reads a file or the network: :func:`compile_index` takes what
+:mod:`geomap.gazetteer.sources` read and returns plain values for
+:mod:`geomap.gazetteer.index` to write. Every name is keyed under
+:func:`geomap.text.normalize_name` and its :func:`geomap.text.name_variants`; queries go
+through the same two functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..errors import GazetteerError
+from ..text import name_variants, normalize_name
+from .sources import KIND_ORDER, Curated, Upstream
+
+__all__ = ["Compiled", "Entry", "compile_index", "synthetic_id"]
+
+#: Alternate names in other scripts transliterate badly (and bloat the index).
+_FOREIGN_SCRIPT = re.compile(r"[^\u0000-\u052f\u1e00-\u1fff\u2000-\u206f]")
+_CODE_LIKE = re.compile(r"^[A-Z0-9]{3,4}$")
+_ADMIN_TYPE_WORDS = frozenset(
+    """oblast krai kray okrug province provincia state region republic governorate prefecture county
+    district territory voivodeship canton department region autonomous""".split()
+)
+_MAX_ALIAS_WORDS = 6
+_MAX_ALIAS_CHARS = 60
+_ALIAS_MIN_CHARS = 2
+
+
+def synthetic_id(name: str, lat: float, lon: float) -> int:
+    """A stable negative id for a curated entry without a GeoNames id.
+
+    GeoNames ids are positive, so the two never collide.
+
+    >>> synthetic_id("Vostochny Cosmodrome", 51.884, 128.334) < 0
+    True
+    """
+    digest = hashlib.blake2b(f"{normalize_name(name)}|{lat:.4f}|{lon:.4f}".encode(), digest_size=8).digest()
+    return -(int.from_bytes(digest, "big") % (2**52) + 1)
+
+
+@dataclass
+class Entry:
+    """One place of the index, while it is being compiled."""
+
+    id: int
+    name: str
+    lat: float
+    lon: float
+    cc: str | None
+    kind: str
+    population: int = 0
+    fcode: str | None = None
+    admin1: str | None = None
+    parent_id: int | None = None
+    #: (name, is_alias) pairs to index besides ``name``
+    names: list[tuple[str, bool]] = field(default_factory=list)
+    #: keys not to index for this entry (held by a more likely entry)
+    blocked: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What an index holds: its entries, its name keys and its demonyms."""
+
+    entries: list[Entry]
+    #: (key, id) -> 0 for a main name or curated alias, 1 for a GeoNames alternate name only
+    names: dict[tuple[str, int], int]
+    #: normalised demonym -> country code, or ``"#<geonameid>"`` for a region
+    demonyms: dict[str, str]
+
+
+def _alias_ok(alt: str) -> bool:
+    """Whether a GeoNames alternate name is worth indexing (Latin, Greek or Cyrillic; no codes)."""
+    if len(alt) > _MAX_ALIAS_CHARS or _CODE_LIKE.match(alt) or _FOREIGN_SCRIPT.search(alt):
+        return False
+    return not any(ch.isdigit() for ch in alt) and "http" not in alt
+
+
+def _city_entries(up: Upstream) -> list[Entry]:
+    out = []
+    for c in up.cities:
+        alts = [(a, True) for a in c.get("alternatenames") or () if a and _alias_ok(a)]
+        out.append(
+            Entry(
+                id=int(c["geonameid"]), name=c["name"], lat=float(c["latitude"]), lon=float(c["longitude"]),
+                cc=c.get("countrycode") or None, kind="city", population=int(c.get("population") or 0),
+                fcode="PPL", admin1=c.get("admin1code") or None, names=alts,
+            )
+        )
+    return out
+
+
+def _mark_capitals(cities: list[Entry], up: Upstream) -> None:
+    by_cc: dict[str, list[Entry]] = defaultdict(list)
+    for c in cities:
+        if c.cc:
+            by_cc[c.cc].append(c)
+    for country in up.countries:
+        cap = normalize_name(country.get("capital") or "")
+        if not cap:
+            continue
+        pool = by_cc.get(country["iso"], [])
+        main = [c for c in pool if normalize_name(c.name) == cap]
+        main = main or [c for c in pool if any(normalize_name(a) == cap for a, _ in c.names)]
+        if main:
+            max(main, key=lambda c: c.population).fcode = "PPLC"
+
+
+def _country_entries(up: Upstream, capitals: Mapping[str, Entry]) -> list[Entry]:
+    out = []
+    for c in up.countries:
+        code = c["iso"]
+        info = up.country_info.get(code, {})
+        latlng = info.get("latlng") or []
+        if len(latlng) == 2:
+            lat, lon = float(latlng[0]), float(latlng[1])
+        elif code in capitals:
+            lat, lon = capitals[code].lat, capitals[code].lon
+        else:
+            continue
+        codes = {code.lower(), str(c.get("iso3", "")).lower()}
+        names = [(s, False) for s in info.get("altSpellings") or () if s.lower() not in codes and len(s) > 2]
+        names += [(s, False) for s in [info.get("name"), info.get("nativeName")] if s]
+        names += [(s, True) for s in (info.get("translations") or {}).values() if s]
+        out.append(
+            Entry(
+                id=int(c["geonameid"]), name=c["name"], lat=lat, lon=lon, cc=code, kind="country",
+                population=int(c.get("population") or 0), fcode="PCLI", names=names,
+            )
+        )
+    return out
+
+
+def _apply_country_points(curated: Curated, countries: Sequence[Entry]) -> None:
+    """``countries.tsv``: GeoNames' own points for countries where other sources put them elsewhere."""
+    by_cc = {c.cc: c for c in countries}
+    for r in curated.country_points:
+        c = by_cc.get(r.get("country"))
+        if c is None:
+            raise GazetteerError(f"{r.where}: unknown country code {r.cells.get('country')!r}")
+        try:
+            c.lat, c.lon = float(r.cells["lat"]), float(r.cells["lon"])
+        except (KeyError, ValueError) as e:
+            raise GazetteerError(f"{r.where}: bad coordinates ({e})") from e
+
+
+def _continent_entries(up: Upstream) -> list[Entry]:
+    return [
+        Entry(id=int(c["geonameId"]), name=c["toponymName"], lat=float(c["lat"]), lon=float(c["lng"]), cc=None,
+              kind="region", population=int(c.get("population") or 0), fcode="CONT")
+        for c in up.continents
+    ]
+
+
+def _county_entries(up: Upstream) -> list[Entry]:
+    out = []
+    for c in up.counties:
+        name = c["name"]
+        names: list[tuple[str, bool]] = []
+        head, _, last = name.rpartition(" ")
+        if last in ("County", "Parish") and head:
+            names.append((f"{head} {'Co' if last == 'County' else 'Par'}", False))
+            if last == "Parish":
+                names.append((head, True))  # "Pointe Coupee" is how parishes are named in the news
+        out.append(Entry(id=synthetic_id(f"{name}, {c['state']}", c["lat"], c["lon"]), name=name, lat=c["lat"], lon=c["lon"],
+                         cc="US", kind="admin", population=0, fcode="ADM2", admin1=c["state"], names=names))
+    return out
+
+
+def _centre(towns: Sequence[Entry]) -> tuple[float, float]:
+    """The middle of the towns' extent (2nd to 98th percentile), close to where GeoNames puts regions."""
+    lats = sorted(t.lat for t in towns)
+    lons = sorted(t.lon for t in towns)
+    if lons[-1] - lons[0] > 180:  # across the antimeridian
+        lons = sorted(x + 360 if x < 0 else x for x in lons)
+    lo, hi = int(0.02 * (len(lats) - 1)), int(0.98 * (len(lats) - 1))
+    lon = (lons[lo] + lons[hi]) / 2
+    return (lats[lo] + lats[hi]) / 2, lon - 360 if lon > 180 else lon
+
+
+_ENGLISH_ADMIN = re.compile(
+    r"^[A-Z][A-Za-z .-]+ (Oblast|Krai|Region|Province|Governorate|Prefecture|Voivodeship|Autonomous Okrug|Republic)$"
+)
+#: A region's alternate name equal to a town this big in its country is left to the town.
+_BIG_TOWN = 50_000
+
+
+def _display_name(name: str, aliases: Sequence[str]) -> str:
+    """An English form ("Amur Oblast") for a region named in its local form ("Amurskaya oblast'")."""
+    if name.isascii() and "'" not in name and not name.split()[-1].islower():
+        return name  # already an English form: "California", not its alias "California Republic"
+    english = next((a for a in aliases if _ENGLISH_ADMIN.match(a)), None)
+    if english is None or name.lower().endswith(english.rsplit(" ", 1)[-1].lower()):
+        return name
+    return english
+
+
+def _area_centres(cities: Sequence[Entry], outlines: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Area-weighted centres of first-level regions, approximated from their towns.
+
+    Each country's outline (``(iso_a2, GeoJSON geometry)``) is covered with a grid; every
+    cell goes to the region of its nearest town, and a region's centre is the mean of its
+    cells. Regions with sparse towns in a large area (Ontario, Queensland) land near their
+    geographic middle, not among their southern towns.
+    """
+    import numpy as np
+    import shapely
+
+    by_cc: dict[str, list[Entry]] = defaultdict(list)
+    for c in cities:
+        if c.cc and c.admin1:
+            by_cc[c.cc].append(c)
+    # sums of weight, weight * lat and weight * lon per region, over every outline of its country
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for cc, geometry in outlines:
+        towns = by_cc.get(cc or "")
+        if not towns:
+            continue
+        geom = shapely.geometry.shape(geometry)
+        minx, miny, maxx, maxy = geom.bounds
+        step = min(0.25, max(0.02, math.sqrt((maxx - minx) * (maxy - miny)) / 80))
+        xs, ys = np.meshgrid(np.arange(minx + step / 2, maxx, step), np.arange(miny + step / 2, maxy, step))
+        xs, ys = xs.ravel(), ys.ravel()
+        keep = shapely.contains_xy(geom, xs, ys)
+        xs, ys = xs[keep], ys[keep]
+        if not len(xs):
+            continue
+        tree = shapely.STRtree(shapely.points([t.lon for t in towns], [t.lat for t in towns]))
+        nearest = tree.query_nearest(shapely.points(xs, ys), all_matches=False)[1]
+        codes = np.array([t.admin1 for t in towns])[nearest]
+        w = np.cos(np.radians(ys)) * step * step  # each cell's area: grids differ between outlines
+        for code in np.unique(codes):
+            m = codes == code
+            a = acc[(cc, str(code))]
+            a[0] += float(w[m].sum())
+            a[1] += float((ys[m] * w[m]).sum())
+            a[2] += float((xs[m] * w[m]).sum())
+    return {k: (a[1] / a[0], a[2] / a[0]) for k, a in acc.items() if a[0] > 0}
+
+
+def _admin_entries(up: Upstream, cities: Sequence[Entry], outlines: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Entry]:
+    centres = _area_centres(cities, outlines)
+    towns: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    big: set[tuple[str, str]] = set()
+    for c in cities:
+        if c.cc and c.admin1:
+            towns[(c.cc, c.admin1)].append(c)
+        if c.cc and c.population >= _BIG_TOWN:
+            big.add((c.cc, normalize_name(c.name)))
+    out = []
+    for a in up.admin1:
+        cc, _, code = a["code"].partition(".")
+        pool = towns.get((cc, code))
+        if not pool:
+            continue
+        lat, lon = centres.get((cc, code)) or _centre(pool)
+        # a city-region (Moscow, Berlin, Tokyo) shares its names with its city; leave them to the city
+        biggest = max(pool, key=lambda c: c.population)
+        taken = {normalize_name(biggest.name)}
+        if biggest.population * 2 >= sum(c.population for c in pool):
+            # a city-region (Kyiv, Berlin): all the city's names are the city's
+            taken |= {normalize_name(n) for n, _ in biggest.names}
+        aliases = [n for n in a.get("aliases") or () if _alias_ok(n) and (cc, normalize_name(n)) not in big]
+        names = [(n, not _ADMIN_TYPE_WORDS.intersection(normalize_name(n).split())) for n in aliases]
+        names.append((a["name"], False))
+        entry = Entry(
+            id=int(a["geonameid"]), name=_display_name(a["name"], aliases), lat=lat, lon=lon, cc=cc, kind="admin",
+            population=sum(c.population for c in pool), fcode="ADM1", admin1=code, names=names,
+            blocked=taken,
+        )
+        out.append(entry)
+    return out
+
+
+def _curated_entries(curated: Curated, cities: Sequence[Entry]) -> list[Entry]:
+    by_key: dict[tuple[str | None, str], Entry] = {}
+    for c in sorted(cities, key=lambda c: c.population):
+        by_key[(c.cc, normalize_name(c.name))] = c
+    out = []
+    for r in curated.entries:
+        parent_id = None
+        if r.parent:
+            if r.parent.lstrip("-").isdigit():
+                parent_id = int(r.parent)
+            elif (r.country, normalize_name(r.parent)) in by_key:
+                parent_id = by_key[(r.country, normalize_name(r.parent))].id
+            else:
+                raise GazetteerError(f"{r.row.where}: parent city {r.parent!r} not found in country {r.country}")
+        gid = r.geonameid if r.geonameid is not None else synthetic_id(r.name, r.lat, r.lon)
+        out.append(Entry(gid, r.name, r.lat, r.lon, r.country, r.kind, r.population, r.feature_code, None, parent_id,
+                         [(a, False) for a in r.aliases]))
+    return out
+
+
+def _apply_aliases(curated: Curated, entries: Sequence[Entry]) -> None:
+    """Attach ``aliases.tsv`` names (old spellings, short forms) to their targets as main names."""
+    if not curated.aliases:
+        return
+    by_id = {e.id: e for e in entries}
+    by_name: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        by_name[normalize_name(e.name)].append(e)
+    missing = []
+    for r in curated.aliases:
+        target, cc, kind = r.get("target"), r.get("country") or None, r.get("kind") or None
+        if target.lstrip("-").isdigit():
+            hits = [by_id[int(target)]] if int(target) in by_id else []
+        else:
+            hits = [e for e in by_name.get(normalize_name(target), []) if (cc is None or e.cc == cc) and (kind is None or e.kind == kind)]
+        if hits:
+            best = min(hits, key=lambda e: (KIND_ORDER[e.kind], -e.population))
+            best.names.append((r.cells["alias"], False))
+        else:
+            missing.append(f"line {r.lineno}: {target!r} ({cc or 'any country'}, {kind or 'any kind'})")
+    if missing:
+        raise GazetteerError(f"{curated.aliases[0].path}: alias targets not found: " + "; ".join(missing))
+
+
+def _demonyms(curated: Curated, up: Upstream, countries: Sequence[Entry]) -> dict[str, str]:
+    pop = {c.cc: c.population for c in countries}
+    out: dict[str, str] = {}
+    for code, info in up.country_info.items():
+        key = normalize_name(info.get("demonym") or "")
+        if key and code in pop and (key not in out or pop[code] > pop[out[key]]):
+            out[key] = code
+    for r in curated.demonyms:
+        key, code = normalize_name(r.get("demonym")), r.get("country")
+        if not key:
+            continue
+        if code in ("", "-"):
+            out.pop(key, None)
+        elif code in pop or (code.startswith("#") and code[1:].lstrip("-").isdigit()):
+            out[key] = code  # a country code, or "#geonameid" for a region ("European" -> Europe)
+        else:
+            raise GazetteerError(f"{r.where}: unknown country code {code!r}")
+    return out
+
+
+def _name_rows(entries: Iterable[Entry]) -> dict[tuple[str, int], int]:
+    """(key, id) -> 0 for a main name or curated alias, 1 for a GeoNames alternate name only."""
+    rows: dict[tuple[str, int], int] = {}
+    norm = lru_cache(maxsize=None)(normalize_name)
+    variants = lru_cache(maxsize=None)(name_variants)
+    for e in entries:
+        for n, is_alias in [(e.name, False), *e.names]:
+            key = norm(n)
+            if len(key) < _ALIAS_MIN_CHARS or key in e.blocked or (is_alias and key.count(" ") >= _MAX_ALIAS_WORDS):
+                continue
+            flag = int(is_alias)
+            for k in (key, *variants(key)):
+                if rows.get((k, e.id), 2) > flag:
+                    rows[(k, e.id)] = flag
+    return rows
+
+
+def compile_index(up: Upstream, curated: Curated = Curated(),
+                  outlines: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Compiled:
+    """Entries, name keys and demonyms from the upstream rows ``up`` and the ``curated`` rows.
+
+    ``outlines`` are ``(iso_a2, GeoJSON geometry)`` pairs (see
+    :func:`geomap.gazetteer.sources.read_country_outlines`) that place first-level regions by
+    their area; without them a region goes to the middle of its towns' extent.
+
+    Raises
+    ------
+    GazetteerError
+        When a curated row names a parent town or alias target that is not there, or two
+        entries share an id.
+    """
+    cities = _city_entries(up)
+    _mark_capitals(cities, up)
+    capitals = {c.cc: c for c in cities if c.fcode == "PPLC" and c.cc}
+    countries = _country_entries(up, capitals)
+    _apply_country_points(curated, countries)
+    entries = [*countries, *_admin_entries(up, cities, outlines), *_county_entries(up), *_continent_entries(up), *cities,
+               *_curated_entries(curated, cities)]
+    ids: set[int] = set()
+    for e in entries:
+        if e.id in ids:
+            raise GazetteerError(f"duplicate gazetteer id {e.id} ({e.name}, {e.kind})")
+        ids.add(e.id)
+    _apply_aliases(curated, entries)
+    return Compiled(entries, _name_rows(entries), _demonyms(curated, up, countries))
