@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,99 @@ def test_unknown_parents_and_alias_targets_raise_gazetteer_error(tmp_path: Path,
 def test_synthetic_ids_are_negative_and_stable() -> None:
     a = synthetic_id("Kremlin", 55.752, 37.617)
     assert a < 0 and a == synthetic_id("kremlin", 55.752, 37.617) != synthetic_id("Kremlin", 55.8, 37.617)
+
+
+# --------------------------------------------------------------------------- airports and air bases
+
+AIRPORTS = [
+    {"icao": "UHWW", "iata": "VVO", "name": "Vladivostok International Airport", "city": "Vladivostok",
+     "country": "RU", "lat": 43.399, "lon": 132.148},
+    {"icao": "XHBK", "iata": "", "name": "Kravtsovka Airbase", "city": "Blagoveshchensk", "country": "RU",
+     "lat": 50.40, "lon": 127.61},
+    {"icao": "KORD", "iata": "ORD", "name": "Chicago O'Hare International Airport", "city": "Chicago", "country": "US",
+     "lat": 41.9786, "lon": -87.9048},
+    {"icao": "KXYZ", "iata": "", "name": "Pecan Ranch Airport", "city": "Springfield", "country": "US",
+     "lat": 37.30, "lon": -93.40},
+    {"icao": "UUXX", "iata": "", "name": "Moscow", "city": "Moscow", "country": "RU", "lat": 55.70, "lon": 37.50},
+    {"icao": "KXYY", "iata": "", "name": "Houston Field", "city": "Houston", "country": "US", "lat": 29.70, "lon": -95.30},
+    {"icao": "URSS", "iata": "AER", "name": "Sochi International Airport", "city": "Sochi", "country": "RU",
+     "lat": 43.4499, "lon": 39.9566},
+]
+SOCHI_AIRPORT = "Sochi International Airport\t43.450\t39.957\tlandmark\tRU\tAIRP\tSochi\tAdler airport\n"
+
+
+@pytest.fixture()
+def with_airports(tmp_path: Path, sources: Path) -> Gazetteer:
+    with (sources / "landmarks.tsv").open("a", encoding="utf-8") as f:
+        f.write(SOCHI_AIRPORT)
+    up = replace(tiny_upstream(), airports=AIRPORTS)
+    gaz = Gazetteer.open(path=tmp_path / "air.sqlite", sources=sources, upstream=up)
+    yield gaz
+    gaz.close()
+
+
+def test_airports_are_landmarks_under_their_town(with_airports: Gazetteer) -> None:
+    gaz = with_airports
+    vvo = gaz.lookup("Vladivostok International Airport")
+    assert [(c.kind, c.feature_code, c.country_code, c.match) for c in vvo] == [("landmark", "AIRP", "RU", "name")]
+    assert gaz.lookup("Vladivostok airport") == vvo           # the usual short form
+    assert gaz.get(vvo[0].parent_id).name == "Vladivostok" and vvo[0].admin1 == "59"
+    ohare = gaz.lookup("O'Hare Airport")                      # without the town's name in front
+    assert len(ohare) == 1 and gaz.get(ohare[0].parent_id).name == "Chicago"
+    assert gaz.lookup("Chicago O'Hare International Airport") == gaz.lookup("O'Hare International Airport") == ohare
+
+
+def test_military_air_bases_are_airb_and_both_spellings_match(with_airports: Gazetteer) -> None:
+    base = with_airports.lookup("Kravtsovka Airbase")
+    assert [(c.name, c.feature_code) for c in base] == [("Kravtsovka Airbase", "AIRB")]
+    assert with_airports.lookup("Kravtsovka Air Base") == base
+    assert with_airports.get(base[0].parent_id).name == "Blagoveshchensk"
+
+
+def test_airports_never_take_a_town_name_or_a_code(with_airports: Gazetteer) -> None:
+    gaz = with_airports
+    for town in ("Vladivostok", "Chicago", "Moscow", "Blagoveshchensk", "Houston", "Sochi"):
+        assert [c.kind for c in gaz.lookup(town)][:1] == ["city"], town
+        assert all(c.feature_code not in ("AIRP", "AIRB") for c in gaz.lookup(town)), town
+    assert [c.kind for c in gaz.lookup("Moscow")] == ["city"]    # an airfield named just "Moscow" is left out
+    for code in ("VVO", "UHWW", "ORD", "KORD", "XHBK", "Kravtsovka"):
+        assert gaz.lookup(code) == [], code
+    assert gaz.lookup("Houston Field") == []                     # no airport word: could be a sports ground
+    # "International Airport" only for airports with scheduled flights
+    pecan = gaz.lookup("Pecan Ranch Airport")
+    assert gaz.lookup("Pecan Ranch International Airport") == []
+    assert gaz.get(pecan[0].parent_id).admin1 == "MO"            # the Springfield near it (Missouri), not the one in Illinois
+    assert gaz.lookup("Kravtsovka International Airport") == []
+
+
+def test_a_curated_airport_is_not_doubled(with_airports: Gazetteer) -> None:
+    sochi = with_airports.lookup("Sochi International Airport")
+    assert len(sochi) == 1 and sochi[0].geonameid == synthetic_id("Sochi International Airport", 43.450, 39.957)
+    assert with_airports.lookup("Sochi Airport") == []          # the curated entry's names are the ones used
+    assert with_airports.lookup("Adler airport") == sochi
+
+
+def test_airport_names_are_recognised_in_text_and_towns_still_win(with_airports: Gazetteer) -> None:
+    from geomap.api import people_and_places
+
+    text = ("The minister flew from Moscow to Vladivostok, landed at Vladivostok International Airport "
+            "and then inspected Kravtsovka Air Base outside Blagoveshchensk.")
+    _, places = people_and_places(text, with_airports)
+    got = {p.name: (p.kind, p.resolved_name) for p in places}
+    assert got["Moscow"] == ("city", "Moscow") and got["Vladivostok"] == ("city", "Vladivostok")
+    assert got["Vladivostok International Airport"] == ("landmark", "Vladivostok International Airport")
+    assert got["Kravtsovka Air Base"] == ("landmark", "Kravtsovka Airbase")
+    assert got["Blagoveshchensk"][0] == "city"
+
+
+def test_compiling_is_pure_and_keeps_airports_apart() -> None:
+    from geomap.gazetteer.compile import compile_index
+
+    up = replace(tiny_upstream(), airports=AIRPORTS)
+    first, again = compile_index(up), compile_index(up)
+    assert first.names == again.names and [e.id for e in first.entries] == [e.id for e in again.entries]
+    airports = [e for e in first.entries if e.fcode in ("AIRP", "AIRB")]
+    assert sorted(e.name for e in airports) == [
+        "Chicago O'Hare International Airport", "Kravtsovka Airbase", "Pecan Ranch Airport",
+        "Sochi International Airport", "Vladivostok International Airport"]
+    assert all(e.kind == "landmark" and e.population == 0 and e.id < 0 for e in airports)

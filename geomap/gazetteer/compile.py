@@ -363,6 +363,124 @@ def _name_rows(entries: Iterable[Entry]) -> dict[tuple[str, int], int]:
     return rows
 
 
+# --------------------------------------------------------------------------- airports and air bases
+
+#: Words that make a name an airport's or an air base's own: "Pulkovo Airport", "Saki Air Base".
+#: A name without one ("Kabwum", "Lowell Field") is not indexed: it is a town's name or a sports ground's.
+_AIRPORT_WORDS = re.compile(
+    r"\b(airport|airfield|air field|aerodrome|airstrip|airpark|air base|airbase|afb|air force base|"
+    r"air force station|air station|heliport)\b|^(raf|cfb|rnas) ",
+    re.I,
+)
+#: Military air bases ("Air Base", "AFB", "RAF Lakenheath", "Hunter Army Air Field"), feature code AIRB.
+_AIR_BASE_WORDS = re.compile(
+    r"\b(air base|airbase|afb|air force base|air force station|naval air|army air|air station|joint base|"
+    r"nas|naf|mcas|air national guard)\b|^(raf|cfb|rnas) ",
+    re.I,
+)
+#: Name endings an airport is also known by: "X International Airport" is also "X Airport".
+#: ("International Airport" only for airports with scheduled flights, those with an IATA code.)
+_AIRPORT_SUFFIXES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^(.+?) (?:International )?Airport$", re.I), ("Airport", "International Airport")),
+    (re.compile(r"^(.+?) (?:Air Base|Airbase)$", re.I), ("Air Base", "Airbase")),
+    (re.compile(r"^(.+?) (?:Air Force Base|AFB)$", re.I), ("Air Force Base", "AFB", "Air Base")),
+)
+#: Words that do not name an airport by themselves ("Municipal Airport", "International Airport").
+_AIRPORT_GENERIC = frozenset(
+    """international intl regional municipal county city national executive memorial metropolitan
+    intercontinental airport airports airfield field air base airbase afb force station aerodrome airstrip
+    airpark heliport strip park naval army military private ranch new old the of de del la le el al""".split()
+)
+_AIRPORT_MAX_WORDS = 6
+#: A town named in an airport's row counts as its parent only this close (km).
+_AIRPORT_TOWN_KM = 75.0
+#: A curated landmark sharing a name with an airport this close is the same place (km).
+_SAME_AIRPORT_KM = 50.0
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 12742.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _airport_names(name: str, city: str, scheduled: bool = True) -> list[str]:
+    """The names an airport is indexed by: its own, without a bracketed part, with the usual
+    endings swapped, and without the leading name of its town ("Chicago O'Hare International
+    Airport" is also "O'Hare Airport"). Every one keeps an airport word; none is a bare town name."""
+    base = " ".join(re.sub(r"\([^)]*\)", " ", name).split())
+    out = [name, base]
+    stems = []
+    for pattern, endings in _AIRPORT_SUFFIXES:
+        m = pattern.match(base)
+        if m:
+            stems.append((m.group(1), endings))
+            break
+    if city:
+        for stem, endings in list(stems):
+            if stem.lower().startswith(city.lower() + " "):
+                stems.append((stem[len(city) + 1:], endings))
+    for stem, endings in stems:
+        out += [f"{stem} {e}" for e in endings if scheduled or e != "International Airport"]
+    seen, names = set(), []
+    for n in out:
+        words = normalize_name(n).split()
+        if ("/" in n or not words or len(words) > _AIRPORT_MAX_WORDS or not _AIRPORT_WORDS.search(n)
+                or all(w in _AIRPORT_GENERIC for w in words) or " ".join(words) in seen):
+            continue
+        seen.add(" ".join(words))
+        names.append(n)
+    return names
+
+
+def _airport_entries(up: Upstream, entries: Mapping[int, Entry], name_rows: Mapping[tuple[str, int], int],
+                     ids_by_key: Mapping[str, Sequence[int]]) -> list[Entry]:
+    """Airports and air bases as landmarks (``AIRP``, ``AIRB``), under the town their row names:
+    the nearby town of that name (its main name before its alternate names: "New York" is New
+    York City), the most populous when several are."""
+    out = []
+    for a in up.airports:
+        name, city, cc = a["name"], a.get("city") or "", a.get("country") or None
+        names = _airport_names(name, city, scheduled=bool(a.get("iata")))
+        if not names:
+            continue
+        lat, lon = float(a["lat"]), float(a["lon"])
+        key = normalize_name(city)
+        near = [t for t in (entries[i] for i in ids_by_key.get(key, ()))
+                if t.kind == "city" and t.cc == cc and _km(lat, lon, t.lat, t.lon) <= _AIRPORT_TOWN_KM]
+        parent = min(near, key=lambda t: (name_rows[(key, t.id)], -t.population)) if near else None
+        # "Saki Air Base" is military; "Tara Airbase Airport" is a private strip of that name
+        military = bool(_AIR_BASE_WORDS.search(name)) and not re.search(r"\bair ?base\b.*\bairport$", name, re.I)
+        out.append(Entry(
+            id=synthetic_id(f"{name}|{a.get('icao', '')}", lat, lon), name=names[0], lat=lat, lon=lon, cc=cc,
+            kind="landmark", population=0, fcode="AIRB" if military else "AIRP",
+            admin1=parent.admin1 if parent else None, parent_id=parent.id if parent else None,
+            names=[(n, False) for n in names[1:]],
+        ))
+    return out
+
+
+def _airport_rows(airports: Sequence[Entry], by_id: Mapping[int, Entry],
+                  taken: Mapping[str, Sequence[int]]) -> tuple[list[Entry], dict[tuple[str, int], int]]:
+    """The airports to keep and their name keys: only keys no other entry holds (the town keeps
+    "Moscow"; "Sheremetyevo International Airport" stays the curated landmark's), and no airport
+    that a curated landmark close by already names."""
+    keys_of: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+    for (k, i), flag in _name_rows(airports).items():
+        keys_of[i][(k, i)] = flag
+    kept, rows = [], {}
+    for e in airports:
+        keys = keys_of[e.id]
+        held = [by_id[i] for k, _ in keys for i in taken.get(k, ())]
+        if any(h.kind == "landmark" and _km(e.lat, e.lon, h.lat, h.lon) <= _SAME_AIRPORT_KM for h in held):
+            continue
+        own = {k: v for k, v in keys.items() if k[0] not in taken}
+        if own:
+            kept.append(e)
+            rows.update(own)
+    return kept, rows
+
+
 def compile_index(up: Upstream, curated: Curated = Curated(),
                   outlines: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Compiled:
     """Entries, name keys and demonyms from the upstream rows ``up`` and the ``curated`` rows.
@@ -370,6 +488,9 @@ def compile_index(up: Upstream, curated: Curated = Curated(),
     ``outlines`` are ``(iso_a2, GeoJSON geometry)`` pairs (see
     :func:`geomap.gazetteer.sources.read_country_outlines`) that place first-level regions by
     their area; without them a region goes to the middle of its towns' extent.
+
+    Airports and air bases (``up.airports``) are indexed only by their own names ("Pulkovo
+    Airport", "Saki Air Base") that no other entry holds: never by a bare town name or a code.
 
     Raises
     ------
@@ -384,10 +505,21 @@ def compile_index(up: Upstream, curated: Curated = Curated(),
     _apply_country_points(curated, countries)
     entries = [*countries, *_admin_entries(up, cities, outlines), *_county_entries(up), *_continent_entries(up), *cities,
                *_curated_entries(curated, cities)]
+    _check_ids(entries)
+    _apply_aliases(curated, entries)
+    names = _name_rows(entries)
+    taken: dict[str, list[int]] = defaultdict(list)
+    for k, i in names:
+        taken[k].append(i)
+    by_id = {e.id: e for e in entries}
+    airports, airport_names = _airport_rows(_airport_entries(up, by_id, names, taken), by_id, taken)
+    _check_ids([*entries, *airports])
+    return Compiled([*entries, *airports], {**names, **airport_names}, _demonyms(curated, up, countries))
+
+
+def _check_ids(entries: Iterable[Entry]) -> None:
     ids: set[int] = set()
     for e in entries:
         if e.id in ids:
             raise GazetteerError(f"duplicate gazetteer id {e.id} ({e.name}, {e.kind})")
         ids.add(e.id)
-    _apply_aliases(curated, entries)
-    return Compiled(entries, _name_rows(entries), _demonyms(curated, up, countries))

