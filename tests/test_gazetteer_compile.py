@@ -140,3 +140,44 @@ def test_compiling_is_pure_and_keeps_airports_apart() -> None:
         "Chicago O'Hare International Airport", "Kravtsovka Airbase", "Pecan Ranch Airport",
         "Sochi International Airport", "Vladivostok International Airport"]
     assert all(e.kind == "landmark" and e.population == 0 and e.id < 0 for e in airports)
+
+
+# --------------------------------------------------------------------------- second-level regions
+
+ADMIN2 = [
+    {"name": "Nadezhdinskiy Rayon", "code": "RU.59.1001", "geonameid": 900001,
+     "aliases": ["Nadezhdinsky District", "Надеждинский район"], "towns": [2013100]},
+    {"name": "Kharkivskyi Raion", "code": "UA.07.2001", "geonameid": 900002, "aliases": ["Kharkiv Raion"],
+     "towns": [706483, 999]},
+    {"name": "Paris", "code": "FR.11.75", "geonameid": 900003, "aliases": ["Département de Paris"], "towns": [2988507]},
+    {"name": "Cook County", "code": "US.IL.031", "geonameid": 900004, "aliases": [], "towns": [4887398]},
+    {"name": "Village", "code": "UA.12.3001", "geonameid": 900005, "aliases": [], "towns": [703448]},
+    {"name": "Empty Raion", "code": "UA.12.3002", "geonameid": 900006, "aliases": [], "towns": [12345]},
+]
+
+
+@pytest.fixture()
+def with_admin2(tmp_path: Path, sources: Path) -> Gazetteer:
+    up = replace(tiny_upstream(), admin2=ADMIN2, common_words={"village": 5.2})
+    gaz = Gazetteer.open(path=tmp_path / "adm2.sqlite", sources=sources, upstream=up)
+    yield gaz
+    gaz.close()
+
+
+def test_second_level_regions_are_placed_among_their_towns(with_admin2: Gazetteer) -> None:
+    gaz = with_admin2
+    rayon = gaz.lookup("Nadezhdinsky District")
+    assert [(c.name, c.kind, c.feature_code, c.country_code, c.admin1) for c in rayon] == [
+        ("Nadezhdinskiy Rayon", "admin", "ADM2", "RU", "59")]
+    assert (rayon[0].lat, rayon[0].lon) == (42.9, 132.8)             # its one town, Vostochny
+    assert [c.geonameid for c in gaz.lookup("Надеждинский район")] == [900001]
+    assert gaz.lookup("Kharkiv Raion")[0].geonameid == 900002          # towns the index lacks are skipped
+    assert gaz.lookup("Département de Paris")[0].feature_code == "ADM2"
+
+
+def test_second_level_regions_never_take_a_town_name_or_a_common_word(with_admin2: Gazetteer) -> None:
+    gaz = with_admin2
+    assert {c.kind for c in gaz.lookup("Paris")} == {"city"}           # the town keeps its name
+    assert gaz.lookup("Village") == []                                 # a common English word
+    assert gaz.lookup("Cook County") == []                             # US counties come from zipcodes
+    assert gaz.lookup("Empty Raion") == []                             # no town of it in the index

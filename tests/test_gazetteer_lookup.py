@@ -144,3 +144,18 @@ def test_real_landmarks_regions_and_countries(real: Gazetteer) -> None:
     assert real.has_key("vladivostok") and 4 <= real.max_words() <= 20
     s = real.stats()
     assert s["kinds"]["city"] > 200_000 and s["kinds"]["landmark"] >= 200 and s["kinds"]["admin"] > 3000
+
+
+def test_real_airports_and_second_level_regions(real: Gazetteer) -> None:
+    saki = real.lookup("Saki Air Base")[0]
+    assert (saki.kind, saki.feature_code, saki.country_code) == ("landmark", "AIRB", "UA")
+    pulkovo = real.lookup("Pulkovo Airport")[0]
+    assert pulkovo.feature_code == "AIRP" and real.get(pulkovo.parent_id).name == "Saint Petersburg"
+    for town in ("Moscow", "Vladivostok", "Sochi", "Chicago"):
+        assert real.lookup(town)[0].kind == "city", town
+    for name, code in [("Gironde", "FR"), ("Cambridgeshire", "GB"), ("Nueva Ecija", "PH")]:
+        top = real.lookup(name)[0]
+        assert (top.kind, top.feature_code, top.country_code) == ("admin", "ADM2", code), name
+    gironde = real.lookup("Gironde")[0]
+    assert km(gironde.lat, gironde.lon, 44.84, -0.58) < 100           # around Bordeaux
+    assert real.lookup("Kent")[0].kind == "city"                       # Kent, Washington keeps its name

@@ -3,8 +3,8 @@
 One module per reason to change:
 
 * :mod:`~geomap.gazetteer.sources` reads the upstream open-data packages (GeoNames towns,
-  countries and regions, US counties, common words, given names) and the curated files in
-  ``gazetteer/`` (see its README);
+  countries, first- and second-level regions, US counties, airports, common words, given names)
+  and the curated files in ``gazetteer/`` (see its README);
 * :mod:`~geomap.gazetteer.compile` turns those rows into entries, name keys and demonyms (pure);
 * :mod:`~geomap.gazetteer.index` writes the SQLite index, holds the build lock and decides
   when an index is stale (its fingerprint);

@@ -363,6 +363,54 @@ def _name_rows(entries: Iterable[Entry]) -> dict[tuple[str, int], int]:
     return rows
 
 
+# --------------------------------------------------------------------------- second-level regions
+
+#: English forms of second-level regions ("Olsztyn County" for "Powiat olsztyński").
+_ENGLISH_ADMIN2 = re.compile(r"^[A-Z][A-Za-z .-]+ (County|District|Raion|Province|Department|Region|Municipality)$")
+
+
+def _admin2_entries(up: Upstream, by_id: Mapping[int, Entry]) -> list[Entry]:
+    """Second-level regions (``ADM2``) outside the US (whose counties come from ``zipcodes``),
+    placed in the middle of their towns' extent."""
+    out = []
+    for a in up.admin2:
+        cc, _, rest = a["code"].partition(".")
+        if cc == "US":
+            continue
+        pool = [by_id[t] for t in a["towns"] if t in by_id and by_id[t].kind == "city"]
+        if not pool:
+            continue
+        lat, lon = _centre(pool)
+        aliases = [n for n in a.get("aliases") or () if _alias_ok(n)]
+        names = [(n, not _ADMIN_TYPE_WORDS.intersection(normalize_name(n).split())) for n in aliases]
+        english = next((n for n in aliases if _ENGLISH_ADMIN2.match(n)), None)
+        name = english if english and not (a["name"].isascii() and "'" not in a["name"]) else a["name"]
+        names.append((a["name"], False))
+        out.append(Entry(
+            id=int(a["geonameid"]), name=name, lat=lat, lon=lon, cc=cc, kind="admin",
+            population=sum(c.population for c in pool), fcode="ADM2", admin1=rest.partition(".")[0] or None, names=names,
+        ))
+    return out
+
+
+def _admin2_rows(regions: Sequence[Entry], taken: Mapping[str, Sequence[int]],
+                 common_words: Mapping[str, float]) -> tuple[list[Entry], dict[tuple[str, int], int]]:
+    """The second-level regions to keep and their keys: only keys no other entry holds, anywhere
+    (the town Milano keeps "Milano", the province is "Province of Milan"; Kent, Washington keeps
+    "Kent"), and none made of common English words only ("Village", "On March")."""
+    keys_of: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+    for (k, i), flag in _name_rows(regions).items():
+        keys_of[i][(k, i)] = flag
+    kept, rows = [], {}
+    for e in regions:
+        own = {(k, i): v for (k, i), v in keys_of[e.id].items()
+               if k not in taken and not all(w in common_words for w in k.split())}
+        if own:
+            kept.append(e)
+            rows.update(own)
+    return kept, rows
+
+
 # --------------------------------------------------------------------------- airports and air bases
 
 #: Words that make a name an airport's or an air base's own: "Pulkovo Airport", "Saki Air Base".
@@ -512,9 +560,12 @@ def compile_index(up: Upstream, curated: Curated = Curated(),
     for k, i in names:
         taken[k].append(i)
     by_id = {e.id: e for e in entries}
+    regions, region_names = _admin2_rows([r for r in _admin2_entries(up, by_id) if r.id not in by_id], taken,
+                                         up.common_words)
     airports, airport_names = _airport_rows(_airport_entries(up, by_id, names, taken), by_id, taken)
-    _check_ids([*entries, *airports])
-    return Compiled([*entries, *airports], {**names, **airport_names}, _demonyms(curated, up, countries))
+    _check_ids([*entries, *regions, *airports])
+    return Compiled([*entries, *regions, *airports], {**names, **region_names, **airport_names},
+                    _demonyms(curated, up, countries))
 
 
 def _check_ids(entries: Iterable[Entry]) -> None:

