@@ -11,7 +11,7 @@ from geopy.location import Location
 from geomap.gazetteer import Gazetteer
 from geomap.geocoders.gazetteer import GazetteerGeocoder, split_query
 from geomap.settings import from_env
-from test_gazetteer import tiny_upstream, write_sources
+from tiny_gazetteer import tiny_upstream, write_sources
 
 
 @pytest.fixture(scope="module")

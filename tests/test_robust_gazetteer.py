@@ -10,7 +10,7 @@ import pytest
 
 from geomap.errors import GazetteerError
 from geomap.gazetteer import APPLICATION_ID, Gazetteer, build
-from test_gazetteer import tiny_upstream
+from tiny_gazetteer import tiny_upstream
 
 
 @pytest.fixture()
