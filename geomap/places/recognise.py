@@ -709,14 +709,14 @@ def _judge(
     if not single and (FEATURE_HEADS.get(last_word) == "water" or first_word in ("lake", "gulf", "bay")):
         hint = "water"
     nxt = tokens[k] if k < len(tokens) else None
-    prv = tokens[i - 1] if i > 0 else None
     if hint is not None:
         pass
     elif nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
-    elif prv is not None and prv.text.lower() in CUE_KINDS and text[prv.end : s].strip() == "of":
-        hint = CUE_KINDS[prv.text.lower()]  # "the port of Odesa", "province of Quebec"
+    elif i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in CUE_KINDS \
+            and text[tokens[i - 2].end : s] == " of ":
+        hint = CUE_KINDS[tokens[i - 2].text.lower()]  # "the port of Odesa", "province of Quebec", "island of Java"
     return Mention(name, s, e, hint=hint, query=query)
 
 
