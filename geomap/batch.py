@@ -862,8 +862,7 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
     batch: list[Any] = []
 
     def flush() -> None:
-        data = _batch_work.frame_to_parquet(frames.stops_frame(batch), "stops")
-        parts["stops"].append(pq.read_table(pa.BufferReader(data)))
+        parts["stops"].append(_stops_table(batch))
         parts["legs"].append(_legs_table(batch))
         batch.clear()
 
@@ -894,6 +893,28 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
 _ENDS = ("from_lat", "from_lon", "to_lat", "to_lon")
 
 
+def _stops_table(itineraries: list[Any]) -> Any:
+    """The stops' columns as :func:`geomap.frames.stops_frame` types them, without their points (made when written)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from . import frames
+
+    types = _batch_work.SCHEMAS["stops"]
+    cols: dict[str, list[Any]] = {c: [] for c in frames.STOP_COLUMNS}
+    for it in itineraries:
+        for seq, stop in enumerate(it.stops, 1):
+            row = {"actor": it.actor, "seq": seq, **stop.to_dict()}
+            for c in frames.STOP_COLUMNS:
+                cols[c].append(row[c])
+    # a date is a day at pandas' resolution in the frame, then text in every batch table (as its parts write it)
+    dates = pd.to_datetime(pd.Series([v or None for v in cols.pop("date")], dtype=object), errors="coerce",
+                           format="ISO8601").astype("datetime64[ns]")
+    arrays = {c: pa.array(v, types[c]) for c, v in cols.items()}
+    arrays["date"] = pa.array(dates).cast(types["date"])
+    return pa.table({c: arrays[c] for c in frames.STOP_COLUMNS})
+
+
 def _legs_table(itineraries: list[Any]) -> Any:
     """The legs' columns with the ends of each leg instead of its line (drawn when written)."""
     import pyarrow as pa
@@ -910,6 +931,28 @@ def _legs_table(itineraries: list[Any]) -> Any:
             for c, v in zip(_ENDS, (leg.from_lat, leg.from_lon, leg.to_lat, leg.to_lon)):
                 cols[c].append(v)
     return pa.table({c: pa.array(v, types.get(c, pa.float64())) for c, v in cols.items()})
+
+
+def _geometry(table: str, piece: Any) -> tuple[Any, Any, set[int]]:
+    """WKB of a slice's points (stops) or great circles (legs), each distinct one made once; bounds; type ids."""
+    import numpy as np
+    import pyarrow as pa
+    import shapely
+
+    from . import frames
+
+    cols = ("lat", "lon") if table == "stops" else _ENDS
+    keys = list(zip(*(piece.column(c).to_pylist() for c in cols)))
+    distinct = list(dict.fromkeys(keys))
+    if table == "stops":
+        geoms = np.array(frames.points([k[0] for k in distinct], [k[1] for k in distinct]), dtype=object)
+    else:
+        geoms = np.array(frames.great_circles(distinct), dtype=object)
+    at = {k: i for i, k in enumerate(distinct)}
+    index = np.array([at[k] for k in keys], dtype=np.int64)
+    wkb = pa.array(shapely.to_wkb(geoms, flavor="iso"), pa.binary()).take(pa.array(index))
+    known = geoms[shapely.get_type_id(geoms) >= 0] if len(geoms) else geoms
+    return wkb, shapely.bounds(known), {int(x) for x in np.unique(shapely.get_type_id(known))}
 
 
 #: Rows per write of the sorted stops and legs (a slice's lines are drawn together).
@@ -952,18 +995,12 @@ def _write_ranked(path: Path, table: str, parts: list[Any], rank: Any) -> int:
         with pq.ParquetWriter(str(tmp), schema.remove_metadata(), store_schema=False) as writer:
             for i in range(0, len(order), _ROWS_PER_WRITE):
                 piece = t.take(pa.array(order[i:i + _ROWS_PER_WRITE]))
-                if table == "legs":
-                    ends = zip(*(piece.column(c).to_pylist() for c in _ENDS))
-                    geoms = np.array(frames.great_circles(list(ends)), dtype=object)
-                    piece = piece.drop_columns(list(_ENDS)).append_column(
-                        "geometry", pa.array(shapely.to_wkb(geoms, flavor="iso"), pa.binary()))
-                else:
-                    geoms = shapely.from_wkb(piece.column("geometry").to_numpy(zero_copy_only=False))
-                types.update(int(x) for x in np.unique(shapely.get_type_id(geoms)) if x >= 0)
-                box = shapely.bounds(geoms)
-                if len(box) and not np.isnan(box).all():
-                    bounds = [min(bounds[0], np.nanmin(box[:, 0])), min(bounds[1], np.nanmin(box[:, 1])),
-                              max(bounds[2], np.nanmax(box[:, 2])), max(bounds[3], np.nanmax(box[:, 3]))]
+                wkb, box, kinds = _geometry(table, piece)
+                piece = piece.append_column("geometry", wkb)
+                types |= kinds
+                if len(box):
+                    bounds = [min(bounds[0], box[:, 0].min()), min(bounds[1], box[:, 1].min()),
+                              max(bounds[2], box[:, 2].max()), max(bounds[3], box[:, 3].max())]
                 writer.write_table(piece.select(schema.names).cast(schema.remove_metadata()))
             column = geo["columns"][geo["primary_column"]]
             column["geometry_types"] = sorted({_GEOMETRY_TYPES[x] for x in types})

@@ -47,6 +47,7 @@ __all__ = [
     "STOP_COLUMNS",
     "LEG_COLUMNS",
     "point",
+    "points",
     "places_frame",
     "events_frame",
     "stops_frame",
@@ -193,8 +194,12 @@ def events_frame(events: Iterable[Event]) -> gpd.GeoDataFrame:
     return _frame(rows, EVENT_COLUMNS, geoms)
 
 
-def _points(lats: Sequence[float | None], lons: Sequence[float | None]) -> list[Point | None]:
-    """:func:`point` for many (the points are made in one call)."""
+def points(lats: Sequence[float | None], lons: Sequence[float | None]) -> list[Point | None]:
+    """:func:`point` for many (the points are made in one call).
+
+    >>> [p.wkt if p else p for p in points([43.6, None], [39.7, 2.0])]
+    ['POINT (39.7 43.6)', None]
+    """
     known = [i for i, (lat, lon) in enumerate(zip(lats, lons)) if lat is not None and lon is not None]
     out: list[Point | None] = [None] * len(lats)
     if known:
@@ -211,7 +216,7 @@ def stops_frame(itineraries: Sequence[Itinerary]) -> gpd.GeoDataFrame:
             rows.append({"actor": it.actor, "seq": seq, **s.to_dict()})
             lats.append(s.lat)
             lons.append(s.lon)
-    return _frame(rows, STOP_COLUMNS, _points(lats, lons))
+    return _frame(rows, STOP_COLUMNS, points(lats, lons))
 
 
 def legs_frame(itineraries: Sequence[Itinerary]) -> gpd.GeoDataFrame:
