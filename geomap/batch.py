@@ -75,7 +75,7 @@ MAP_ITINERARY_LIMIT = 20
 MAP_STOP_LIMIT = 400
 #: Itineraries are turned into frames in groups of at most this many travellers ...
 _ACTOR_BATCH = 2_000
-#: ... or this many stops (a leg's great circle is 64 points: frames of many legs are large).
+#: ... or this many stops.
 _STOPS_PER_FLUSH = 20_000
 _STATE = "_state"
 _STATE_VERSION = 1
@@ -846,32 +846,31 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
     A traveller's itinerary depends only on the events that name them, so each is
     built from those rows alone; the rows are kept as Arrow tables and put in the
     order of :func:`geomap.itinerary.build_itineraries` (most stops first) at the end.
+    Legs are kept without their lines (64 points each): the lines are drawn while the
+    sorted legs are written, a slice at a time.
     Returns the counts and the travellers with the most stops (for the map).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from . import frames
     from .itinerary import build_itineraries
 
-    itin = _itin_table(state, n_chunks)
+    itin = _itin_table(state, n_chunks).combine_chunks()  # one chunk: taking a traveller's rows stays cheap
     parts: dict[str, list[Any]] = {"stops": [], "legs": []}
     sizes: dict[str, int] = {}
     batch: list[Any] = []
 
     def flush() -> None:
-        for table, make in (("stops", frames.stops_frame), ("legs", frames.legs_frame)):
-            data = _batch_work.frame_to_parquet(make(batch), table)
-            parts[table].append(pq.read_table(pa.BufferReader(data)))
+        parts["stops"].append(_stops_table(batch))
+        parts["legs"].append(_legs_table(batch))
         batch.clear()
 
     for actor, rows in _by_actor(itin):
         events = _batch_work.events_from_itin(itin.take(pa.array(rows)))
-        for it in build_itineraries(events):
-            if it.actor == actor:
-                batch.append(it)
-                sizes[actor] = len(it.stops)
+        for it in build_itineraries(events, actors={actor}):
+            batch.append(it)
+            sizes[actor] = len(it.stops)
         if len(batch) >= _ACTOR_BATCH or sum(len(it.stops) for it in batch) >= _STOPS_PER_FLUSH:
             flush()
     del itin
@@ -879,20 +878,7 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
         flush()
     ranking = sorted(sizes, key=lambda a: (-sizes[a], a))
     rank = pa.array(ranking, pa.string())
-    counts = []
-    for table in ("stops", "legs"):
-        meta = parts[table][0].schema.metadata
-        t = pa.concat_tables(parts[table], promote_options="permissive") if len(parts[table]) > 1 else parts[table][0]
-        parts[table] = []
-        if t.num_rows:
-            key = pc.index_in(t.column("actor"), value_set=rank)
-            order = pc.sort_indices(pa.table({"r": key, "s": t.column("seq")}), sort_keys=[("r", "ascending"), ("s", "ascending")])
-            t = t.take(order)
-        t = t.replace_schema_metadata(meta)
-        counts.append(t.num_rows)
-        with atomic_path(state.part(table, 0)) as tmp:
-            pq.write_table(t, str(tmp))
-        del t
+    counts = [_write_ranked(state.part(table, 0), table, parts.pop(table), rank) for table in ("stops", "legs")]
     shown: list[tuple[str, int]] = []  # (traveller, stops drawn)
     budget = MAP_STOP_LIMIT
     for actor in ranking:
@@ -902,6 +888,126 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
             shown.append((actor, min(sizes[actor], budget)))
             budget -= sizes[actor]
     return len(ranking), counts[0], counts[1], shown
+
+
+_ENDS = ("from_lat", "from_lon", "to_lat", "to_lon")
+
+
+def _stops_table(itineraries: list[Any]) -> Any:
+    """The stops' columns as :func:`geomap.frames.stops_frame` types them, without their points (made when written)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from . import frames
+
+    types = _batch_work.SCHEMAS["stops"]
+    cols: dict[str, list[Any]] = {c: [] for c in frames.STOP_COLUMNS}
+    for it in itineraries:
+        for seq, stop in enumerate(it.stops, 1):
+            row = {"actor": it.actor, "seq": seq, **stop.to_dict()}
+            for c in frames.STOP_COLUMNS:
+                cols[c].append(row[c])
+    # a date is a day at pandas' resolution in the frame, then text in every batch table (as its parts write it)
+    dates = pd.to_datetime(pd.Series([v or None for v in cols.pop("date")], dtype=object), errors="coerce",
+                           format="ISO8601").astype("datetime64[ns]")
+    arrays = {c: pa.array(v, types[c]) for c, v in cols.items()}
+    arrays["date"] = pa.array(dates).cast(types["date"])
+    return pa.table({c: arrays[c] for c in frames.STOP_COLUMNS})
+
+
+def _legs_table(itineraries: list[Any]) -> Any:
+    """The legs' columns with the ends of each leg instead of its line (drawn when written)."""
+    import pyarrow as pa
+
+    from . import frames
+
+    types = _batch_work.SCHEMAS["legs"]
+    cols: dict[str, list[Any]] = {c: [] for c in (*frames.LEG_COLUMNS, *_ENDS)}
+    for it in itineraries:
+        for seq, leg in enumerate(it.legs, 1):
+            row = {"actor": it.actor, "seq": seq, **leg.to_dict()}
+            for c in frames.LEG_COLUMNS:
+                cols[c].append(row[c])
+            for c, v in zip(_ENDS, (leg.from_lat, leg.from_lon, leg.to_lat, leg.to_lon)):
+                cols[c].append(v)
+    return pa.table({c: pa.array(v, types.get(c, pa.float64())) for c, v in cols.items()})
+
+
+def _geometry(table: str, piece: Any) -> tuple[Any, Any, set[int]]:
+    """WKB of a slice's points (stops) or great circles (legs), each distinct one made once; bounds; type ids."""
+    import numpy as np
+    import pyarrow as pa
+    import shapely
+
+    from . import frames
+
+    cols = ("lat", "lon") if table == "stops" else _ENDS
+    keys = list(zip(*(piece.column(c).to_pylist() for c in cols)))
+    distinct = list(dict.fromkeys(keys))
+    if table == "stops":
+        geoms = np.array(frames.points([k[0] for k in distinct], [k[1] for k in distinct]), dtype=object)
+    else:
+        geoms = np.array(frames.great_circles(distinct), dtype=object)
+    at = {k: i for i, k in enumerate(distinct)}
+    index = np.array([at[k] for k in keys], dtype=np.int64)
+    wkb = pa.array(shapely.to_wkb(geoms, flavor="iso"), pa.binary()).take(pa.array(index))
+    known = geoms[shapely.get_type_id(geoms) >= 0] if len(geoms) else geoms
+    return wkb, shapely.bounds(known), {int(x) for x in np.unique(shapely.get_type_id(known))}
+
+
+#: Rows per write of the sorted stops and legs (a slice's lines are drawn together).
+_ROWS_PER_WRITE = 20_000
+#: GeoParquet's names of shapely's geometry type ids (as geopandas writes them).
+_GEOMETRY_TYPES = ("Point", "LineString", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+                   "GeometryCollection")
+
+
+def _write_ranked(path: Path, table: str, parts: list[Any], rank: Any) -> int:
+    """Write ``parts`` (stops or legs) sorted by traveller rank, then ``seq``, a slice at a time.
+
+    Legs get their great-circle lines here. The GeoParquet metadata (geometry types,
+    bounding box) covers every row. Returns the number of rows.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    import shapely
+
+    from . import frames
+
+    empty = getattr(frames, f"{table}_frame")([])
+    schema = pq.read_table(pa.BufferReader(_batch_work.frame_to_parquet(empty, table))).schema
+    geo = json.loads(schema.metadata[b"geo"])
+    t = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+    parts.clear()
+    order = np.arange(0)
+    if t.num_rows:
+        key = pc.index_in(t.column("actor"), value_set=rank)
+        order = pc.sort_indices(pa.table({"r": key, "s": t.column("seq")}),
+                                sort_keys=[("r", "ascending"), ("s", "ascending")]).to_numpy()
+    types: set[int] = set()
+    bounds = [np.inf, np.inf, -np.inf, -np.inf]
+    with atomic_path(path) as tmp:
+        # the geo metadata is known only after the last slice: written into the file's key-value metadata
+        # at the end, with no stored Arrow schema, so that readers take the schema metadata from there
+        # (these column types read back the same without it)
+        with pq.ParquetWriter(str(tmp), schema.remove_metadata(), store_schema=False) as writer:
+            for i in range(0, len(order), _ROWS_PER_WRITE):
+                piece = t.take(pa.array(order[i:i + _ROWS_PER_WRITE]))
+                wkb, box, kinds = _geometry(table, piece)
+                piece = piece.append_column("geometry", wkb)
+                types |= kinds
+                if len(box):
+                    bounds = [min(bounds[0], box[:, 0].min()), min(bounds[1], box[:, 1].min()),
+                              max(bounds[2], box[:, 2].max()), max(bounds[3], box[:, 3].max())]
+                writer.write_table(piece.select(schema.names).cast(schema.remove_metadata()))
+            column = geo["columns"][geo["primary_column"]]
+            column["geometry_types"] = sorted({_GEOMETRY_TYPES[x] for x in types})
+            if np.isfinite(bounds).all():
+                column["bbox"] = [float(b) for b in bounds]
+            writer.add_key_value_metadata({"geo": json.dumps(geo)})
+    return t.num_rows
 
 
 def _map_events(events_dir: Path, n_events: int) -> tuple[Any, str | None]:

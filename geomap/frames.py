@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 
 from .model import Event, Itinerary, Place
@@ -44,11 +47,13 @@ __all__ = [
     "STOP_COLUMNS",
     "LEG_COLUMNS",
     "point",
+    "points",
     "places_frame",
     "events_frame",
     "stops_frame",
     "legs_frame",
     "great_circle",
+    "great_circles",
     "JsonList",
     "plain",
     "CATEGORIES",
@@ -189,22 +194,90 @@ def events_frame(events: Iterable[Event]) -> gpd.GeoDataFrame:
     return _frame(rows, EVENT_COLUMNS, geoms)
 
 
+def points(lats: Sequence[float | None], lons: Sequence[float | None]) -> list[Point | None]:
+    """:func:`point` for many (the points are made in one call).
+
+    >>> [p.wkt if p else p for p in points([43.6, None], [39.7, 2.0])]
+    ['POINT (39.7 43.6)', None]
+    """
+    known = [i for i, (lat, lon) in enumerate(zip(lats, lons)) if lat is not None and lon is not None]
+    out: list[Point | None] = [None] * len(lats)
+    if known:
+        xy = np.array([(float(lons[i]), float(lats[i])) for i in known])
+        for i, p in zip(known, shapely.points(xy)):
+            out[i] = p
+    return out
+
+
 def stops_frame(itineraries: Sequence[Itinerary]) -> gpd.GeoDataFrame:
-    rows, geoms = [], []
+    rows, lats, lons = [], [], []
     for it in itineraries:
         for seq, s in enumerate(it.stops, 1):
             rows.append({"actor": it.actor, "seq": seq, **s.to_dict()})
-            geoms.append(point(s.lat, s.lon))
-    return _frame(rows, STOP_COLUMNS, geoms)
+            lats.append(s.lat)
+            lons.append(s.lon)
+    return _frame(rows, STOP_COLUMNS, points(lats, lons))
 
 
 def legs_frame(itineraries: Sequence[Itinerary]) -> gpd.GeoDataFrame:
-    rows, geoms = [], []
+    rows, ends = [], []
     for it in itineraries:
         for seq, leg in enumerate(it.legs, 1):
             rows.append({"actor": it.actor, "seq": seq, **leg.to_dict()})
-            geoms.append(great_circle(leg.from_lat, leg.from_lon, leg.to_lat, leg.to_lon))
-    return _frame(rows, LEG_COLUMNS, geoms)
+            ends.append((leg.from_lat, leg.from_lon, leg.to_lat, leg.to_lon))
+    return _frame(rows, LEG_COLUMNS, great_circles(ends))
+
+
+@lru_cache(maxsize=1)
+def _geod():
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
+def _path(lat1: float, lon1: float, lat2: float, lon2: float, n: int) -> np.ndarray:
+    """``n`` (lon, lat) points along the geodesic, the two ends as given."""
+    from pyproj.enums import GeodIntermediateFlag
+
+    pts = np.empty((max(n, 2), 2))
+    pts[0], pts[-1] = (lon1, lat1), (lon2, lat2)
+    if n > 2:
+        inner = _geod().inv_intermediate(lon1, lat1, lon2, lat2, n - 2, flags=GeodIntermediateFlag.AZIS_DISCARD,
+                                         return_back_azimuth=False)
+        pts[1:-1, 0], pts[1:-1, 1] = inner.lons, inner.lats
+    return pts
+
+
+def _split(pts: np.ndarray) -> MultiLineString:
+    """A path that crosses the antimeridian, closed at +-180 and reopened on the other side."""
+    pts = [(float(x), float(y)) for x, y in pts]
+    parts: list[list[tuple[float, float]]] = [[pts[0]]]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if abs(x1 - x0) > 180:
+            edge = 180.0 if x0 > 0 else -180.0
+            x1u = x1 + 360 if x0 > 0 else x1 - 360
+            t = (edge - x0) / (x1u - x0)
+            y = y0 + t * (y1 - y0)
+            parts[-1].append((edge, y))
+            parts.append([(-edge, y)])
+        parts[-1].append((x1, y1))
+    return MultiLineString([p for p in parts if len(p) >= 2])
+
+
+def great_circles(ends: Sequence[tuple[float, float, float, float]], n: int = 64) -> list[LineString | MultiLineString]:
+    """:func:`great_circle` for many ``(lat1, lon1, lat2, lon2)`` at once (the lines are made in one call).
+
+    >>> [g.geom_type for g in great_circles([(48.85, 2.35, 52.52, 13.40), (43.06, 131.9, 61.2, -149.9)])]
+    ['LineString', 'MultiLineString']
+    """
+    if not ends:
+        return []
+    paths = np.stack([_path(*e, n) for e in ends])
+    crossing = (np.abs(np.diff(paths[:, :, 0], axis=1)) > 180).any(axis=1)
+    lines = list(shapely.linestrings(paths))
+    for i in np.flatnonzero(crossing):
+        lines[i] = _split(paths[i])
+    return lines
 
 
 def great_circle(lat1: float, lon1: float, lat2: float, lon2: float, n: int = 64) -> LineString | MultiLineString:
@@ -214,21 +287,4 @@ def great_circle(lat1: float, lon1: float, lat2: float, lon2: float, n: int = 64
     >>> g.geom_type
     'MultiLineString'
     """
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
-    inner = geod.npts(lon1, lat1, lon2, lat2, max(n - 2, 0))
-    pts = [(lon1, lat1), *inner, (lon2, lat2)]
-    parts: list[list[tuple[float, float]]] = [[pts[0]]]
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-        if abs(x1 - x0) > 180:  # crossing the antimeridian: close at +-180 and reopen
-            edge = 180.0 if x0 > 0 else -180.0
-            x1u = x1 + 360 if x0 > 0 else x1 - 360
-            t = (edge - x0) / (x1u - x0)
-            y = y0 + t * (y1 - y0)
-            parts[-1].append((edge, y))
-            parts.append([(-edge, y)])
-        parts[-1].append((x1, y1))
-    if len(parts) == 1:
-        return LineString(parts[0])
-    return MultiLineString([p for p in parts if len(p) >= 2])
+    return great_circles([(lat1, lon1, lat2, lon2)], n)[0]

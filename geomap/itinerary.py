@@ -10,7 +10,7 @@ went to). Cancelled stops are listed with ``status: "cancelled"`` and no leg lea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from functools import lru_cache
 
@@ -68,14 +68,20 @@ def _stop(e: Event) -> Stop:
     )
 
 
-def build_itineraries(events: Sequence[Event], *, min_stops: int = 1) -> list[Itinerary]:
-    """One itinerary per actor with at least ``min_stops`` distinct stops, in time order."""
+def build_itineraries(
+    events: Sequence[Event], *, min_stops: int = 1, actors: Collection[str] | None = None
+) -> list[Itinerary]:
+    """One itinerary per actor with at least ``min_stops`` distinct stops, in time order.
+
+    With ``actors``, only the itineraries of those travellers (each the same as without it).
+    """
     by_actor: dict[str, list[Event]] = {}
     for e in events:
         if e.lat is None or e.lon is None or (e.event_type or "travel") not in STOP_TYPES:
             continue
         for a in e.actors:
-            by_actor.setdefault(a, []).append(e)
+            if actors is None or a in actors:
+                by_actor.setdefault(a, []).append(e)
     out: list[Itinerary] = []
     for actor, evs in by_actor.items():
         evs = _drop_context(evs)

@@ -6,7 +6,7 @@ work lives in the module that owns each step.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 __all__ = [
@@ -176,7 +176,11 @@ class Stop:
     role: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # every field is a plain value: no need for asdict's deep copy (frames of many stops call this)
+        return {name: getattr(self, name) for name in _STOP_FIELDS}
+
+
+_STOP_FIELDS = tuple(f.name for f in fields(Stop))
 
 
 @dataclass(frozen=True)
