@@ -328,8 +328,8 @@ def analyse(
     fallback: Any | None = None,
     offline: bool | None = None,
     extra_places: Any | None = None,
-    country_codes: Sequence[str] | None = None,
-    bbox: Sequence[float] | None = None,
+    country_codes: Sequence[str] | str | None = None,
+    bbox: Sequence[float] | str | None = None,
     explain: bool = False,
 ) -> Analysis:
     """Read one article: places, events and itineraries.
@@ -374,8 +374,8 @@ def analyse_many(
     fallback: Any | None = None,
     offline: bool | None = None,
     extra_places: Any | None = None,
-    country_codes: Sequence[str] | None = None,
-    bbox: Sequence[float] | None = None,
+    country_codes: Sequence[str] | str | None = None,
+    bbox: Sequence[float] | str | None = None,
     explain: bool = False,
 ) -> Analysis:
     """Several articles at once; itineraries span articles, ordered by date.

@@ -70,8 +70,8 @@ def bias_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     from ..api import make_bias
 
     country, bbox = getattr(args, "country", None), getattr(args, "bbox", None)
-    make_bias(country, bbox)  # a bad value is a one-line error before any work
-    return {"country_codes": country.split(",") if country else None, "bbox": bbox.split(",") if bbox else None}
+    make_bias(country, bbox)  # a bad value is a one-line error before any work; analyse reads the same text
+    return {"country_codes": country, "bbox": bbox}
 
 
 def add_places_option(p: argparse.ArgumentParser) -> None:

@@ -550,18 +550,19 @@ def find_mentions(
 def _name_parts(text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int) -> list[tuple[int, int]]:
     """A run the index does not know as a whole, cut at "and", "or", "on" and spaced dashes:
     "North Nokomis Street and Darling Avenue" names two streets ("Bosnia and Herzegovina" one country)."""
-    cuts = [q for q in range(r0 + 1, r1) if tokens[q].text in ("and", "or", "on", "&")
-            or "-" in text[tokens[q - 1].end : tokens[q].start]]
+    def gap(q: int) -> str:
+        return text[tokens[q - 1].end : tokens[q].start]
+
+    # a conjunction is dropped from both parts; a spaced dash only separates them
+    cuts = [(q, q + 1) if tokens[q].text in ("and", "or", "on", "&") else (q, q)
+            for q in range(r0 + 1, r1)
+            if tokens[q].text in ("and", "or", "on", "&") or ("-" in gap(q) and gap(q) != "-")]
     if not cuts or index.has_key(normalize_name(text[tokens[r0].start : tokens[r1 - 1].end])):
         return [(r0, r1)]
     parts, a = [], r0
-    for q in range(r0 + 1, r1):
-        if tokens[q].text in ("and", "or", "on", "&"):
-            parts.append((a, q))
-            a = q + 1
-        elif "-" in text[tokens[q - 1].end : tokens[q].start] and text[tokens[q - 1].end : tokens[q].start] != "-":
-            parts.append((a, q))
-            a = q
+    for end, start in cuts:
+        parts.append((a, end))
+        a = start
     parts.append((a, r1))
     return [(p0, p1) for p0, p1 in parts if p0 < p1]
 

@@ -305,7 +305,7 @@ def resolve(
             questions.append(Question(i, m.query or m.name, m.hint, codes, viewbox))
             if got is not None and got.container is not None and m.hint not in ("water", "demonym"):
                 containers[i] = got.container
-            places.append(_unresolved(m, "not in gazetteer", None, doc_id, got.explanation if got else None))
+            places.append(_unresolved(m, doc_id, got.explanation if got else None))
             continue
         c = got.candidate
         places.append(
@@ -357,11 +357,16 @@ _AREA_HINTS = {
 }
 
 
+def _candidate_row(c: Candidate) -> dict[str, Any]:
+    """A candidate as an explanation shows it."""
+    return {"name": c.name, "country_code": c.country_code, "kind": c.kind, "population": c.population,
+            "geonameid": c.geonameid, "match": c.match, "lat": c.lat, "lon": c.lon}
+
+
 def _explain_none(cs: Sequence[Candidate], m: Mention) -> tuple[dict[str, Any], ...]:
     return tuple(
-        {"name": c.name, "country_code": c.country_code, "kind": c.kind, "population": c.population,
-         "geonameid": c.geonameid, "match": c.match, "lat": c.lat, "lon": c.lon, "score": None,
-         "probability": 0.0, "reasons": {"cue": f"the text calls it a {m.hint} place; this is a {c.kind}"}}
+        {**_candidate_row(c), "score": None, "probability": 0.0,
+         "reasons": {"cue": f"the text calls it a {m.hint} place; this is a {c.kind}"}}
         for c in cs[:10]
     )
 
@@ -392,7 +397,7 @@ def _pick_all(
         if k not in by_name or (by_name[k][0].parent is None and m.parent is not None):
             by_name[k] = (m, cs)
     memo: dict[str, _Pick | None] = {}
-    forced: dict[str, tuple[Candidate, float]] = {}
+    forced: dict[str, Candidate] = {}
 
     def ranked(m: Mention, cs: Sequence[Candidate], parent: Candidate | None) -> list[tuple[float, list, Candidate]]:
         key_name = normalize_name(m.name)
@@ -444,7 +449,7 @@ def _pick_all(
             if best_total is None or r[0][0] + behind > best_total:
                 best_total, scored, chosen = r[0][0] + behind, r, p
         if chosen is not parent and m.parent and normalize_name(m.parent) in by_name:
-            forced[normalize_name(m.parent)] = (chosen, 0.0)
+            forced[normalize_name(m.parent)] = chosen
         totals = [t for t, _, _ in scored]
         z = sum(math.exp(t - totals[0]) for t in totals[:10])
         why = _explain([(parts, c) for _, parts, c in scored[:10]], totals, m, chosen) if explain else None
@@ -457,7 +462,7 @@ def _pick_all(
         for i, m in enumerate(mentions):
             got = forced.get(normalize_name(m.name))
             if got is not None and m.parent is None and picks[i] is not None:
-                picks[i] = replace(picks[i], candidate=got[0], alternatives=())
+                picks[i] = replace(picks[i], candidate=got, alternatives=())
     # "the islands of Tanna" leaves "Tanna" open: its other mentions do not become a namesake elsewhere
     failed = {normalize_name(m.name) for m, got in zip(mentions, picks) if got is not None and got.cue_failed}
     if failed:
@@ -477,8 +482,7 @@ def _explain(
         for name, v in parts:
             reasons[name] = round(reasons.get(name, 0.0) + v, 2)
         out.append({
-            "name": c.name, "country_code": c.country_code, "kind": c.kind, "population": c.population,
-            "geonameid": c.geonameid, "match": c.match, "lat": c.lat, "lon": c.lon,
+            **_candidate_row(c),
             "score": round(total, 2), "probability": round(math.exp(total - totals[0]) / z, 3), "reasons": reasons,
         })
     if out and (m.hint or parent is not None or m.open):
@@ -487,11 +491,10 @@ def _explain(
     return tuple(out)
 
 
-def _unresolved(m: Mention, reason: str, service: str | None, doc_id: str | None,
-                explanation: tuple[dict[str, Any], ...] | None = None) -> Place:
+def _unresolved(m: Mention, doc_id: str | None, explanation: tuple[dict[str, Any], ...] | None) -> Place:
+    """A mention no candidate answered, until the chain's answers are merged in."""
     return Place(
         name=m.name, start=m.start, end=m.end, lat=None, lon=None, country_code=None,
         kind=m.hint if m.hint and m.hint != "demonym" else "city", geonameid=None, resolved_name=None,
-        source=None, confidence=0.0, service=service, unresolved_reason=reason, doc_id=doc_id,
-        explanation=explanation if explanation is not None else None,
+        source=None, confidence=0.0, unresolved_reason="not in gazetteer", doc_id=doc_id, explanation=explanation,
     )
