@@ -166,11 +166,15 @@ def test_playback_moves_through_stops_legs_and_events_in_order(browser, tmp_path
     p.locator(".geomap-speed").select_option("4")
     p.locator(".geomap-play").click()
     seen, shown = [], []
+    # the label, the stops and the events of one moment, read in one go: playback may step between calls
+    snapshot = ("() => { const e = document.querySelector('.geomap-current .geomap-label');"
+                " return [e ? e.textContent : null, document.querySelectorAll('.geomap-stop').length,"
+                f" ({DRAWN})()]; }}")
     for _ in range(40):
-        cur = _current(p)
+        cur, n_stops, n_events = p.evaluate(snapshot)
         if cur and (not seen or seen[-1] != cur):
             seen.append(cur)
-            shown.append((p.locator(".geomap-stop").count(), p.evaluate(DRAWN)))
+            shown.append((n_stops, n_events))
         if len(seen) == 4:
             break
         p.wait_for_timeout(100)
