@@ -10,7 +10,9 @@ Importing this module is cheap: the pipeline and geopandas load on the first cal
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
 import re
 import sys
@@ -171,10 +173,30 @@ def _analyse_one(
     from .events import extract_events
     from .text import split_sentences
 
-    people, places = people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id, known_people=known_people,
-                                       bias=bias, explain=explain)
-    events = extract_events(text, split_sentences(text), places, people, pub_date=date, doc_id=doc_id)
+    with _collector_paused():
+        people, places = people_and_places(text, gazetteer, fallback=fallback, doc_id=doc_id,
+                                           known_people=known_people, bias=bias, explain=explain)
+        events = extract_events(text, split_sentences(text), places, people, pub_date=date, doc_id=doc_id)
     return places, events
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while one article is read.
+
+    Reading an article makes many short-lived objects and few reference cycles (about
+    20,000 objects per MB of text); each automatic collection on the way rescans every
+    object still alive, so the pauses grow with the article. The cycles are collected as
+    usual once the collector is on again. Left as it is when the caller has paused it.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def people_and_places(
