@@ -43,9 +43,11 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -73,10 +75,6 @@ MAP_EVENT_LIMIT = 2_000
 MAP_ITINERARY_LIMIT = 20
 #: ... with at most this many stops in all (the first itinerary is always drawn).
 MAP_STOP_LIMIT = 400
-#: Itineraries are turned into frames in groups of at most this many travellers ...
-_ACTOR_BATCH = 2_000
-#: ... or this many stops.
-_STOPS_PER_FLUSH = 20_000
 _STATE = "_state"
 _STATE_VERSION = 1
 _PART = "part-{:06d}"
@@ -808,77 +806,163 @@ def _finish(
     return BatchResult(output_dir=out, paths=paths, counts=counts, seconds=report["seconds"])
 
 
-def _itin_table(state: _State, n_chunks: int):
-    """Every chunk's itinerary fields as one Arrow table (columnar: far smaller than event objects)."""
+def _actor_rows(files: list[Path]) -> dict[str, int]:
+    """How many itinerary rows name each actor, from the ``actors`` column alone (a row naming two counts for both)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    files = [state.part("itin", i) for i in range(n_chunks) if state.part("itin", i).exists()]
-    tables = [pq.read_table(f) for f in files]
-    return pa.concat_tables(tables, promote_options="permissive") if tables else _batch_work.ITIN_SCHEMA.empty_table()
+    names = [pc.list_flatten(pq.read_table(f, columns=["actors"]).column("actors")) for f in files]
+    names = [n for n in names if len(n)]
+    if not names:
+        return {}
+    counted = pc.value_counts(pa.chunked_array(names, pa.string()))
+    return {k: v for k, v in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()) if k}
 
 
-def _by_actor(itin: Any) -> Iterator[tuple[str, Any]]:
-    """(actor, row indices of the events naming that actor), actors in sorted order."""
+def _buckets(counts: dict[str, int], limit: int) -> list[list[str]]:
+    """Actors in name order, cut into runs naming at most ``limit`` rows (an actor with more is a run alone)."""
+    out: list[list[str]] = [[]]
+    size = 0
+    for name in sorted(counts):
+        if out[-1] and size + counts[name] > limit:
+            out.append([])
+            size = 0
+        out[-1].append(name)
+        size += counts[name]
+    return [b for b in out if b]
+
+
+def _bucket_tables(files: list[Path], buckets: list[list[str]], spill: Path) -> Iterator[tuple[list[str], Any]]:
+    """(actors, the itinerary rows naming any of them as one table) per bucket.
+
+    With one bucket the rows are read as they are; with more, one pass over the part files
+    copies each bucket's rows into its own file under ``spill``, so that each part is read once
+    and only one bucket's rows are in memory at a time.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    schema = _batch_work.ITIN_SCHEMA
+    if len(buckets) <= 1:
+        tables = [_batch_work.read_itin(f) for f in files]
+        if buckets:
+            yield buckets[0], pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
+        return
+    names = pa.array([n for b in buckets for n in b], pa.string())
+    bucket_of = np.repeat(np.arange(len(buckets)), [len(b) for b in buckets])
+    spill.mkdir(parents=True, exist_ok=True)
+    writers = [pq.ParquetWriter(str(spill / f"bucket-{i:04d}.parquet"), schema) for i in range(len(buckets))]
+    pending: list[list[Any]] = [[] for _ in buckets]
+    try:
+        for f in files:
+            t = _batch_work.read_itin(f)
+            actors = t.column("actors").combine_chunks()
+            at = pc.fill_null(pc.index_in(pc.list_flatten(actors), value_set=names), -1).to_numpy()
+            parents = pc.list_parent_indices(actors).to_numpy()
+            known = at >= 0
+            which = bucket_of[at[known]]
+            rows_of = parents[known]
+            for i in np.unique(which):
+                pending[i].append(t.take(pa.array(np.unique(rows_of[which == i]))))
+                if sum(x.num_rows for x in pending[i]) >= _ROWS_PER_WRITE:
+                    writers[i].write_table(pa.concat_tables(pending[i]))
+                    pending[i].clear()
+        for i, w in enumerate(writers):
+            if pending[i]:
+                w.write_table(pa.concat_tables(pending[i]))
+            pending[i].clear()
+            w.close()
+        for i, bucket in enumerate(buckets):
+            path = spill / f"bucket-{i:04d}.parquet"
+            t = pq.read_table(path).combine_chunks()
+            path.unlink()
+            yield bucket, t
+            del t
+    finally:
+        for w in writers:
+            w.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _by_actor(itin: Any, only: list[str]) -> Iterator[tuple[str, Any]]:
+    """(actor, row indices of the events naming that actor) for the actors in ``only``, in sorted order.
+
+    A description ("officials") makes one itinerary per article, so its rows come in runs of
+    whole articles of at most about :data:`_ROWS_PER_WRITE` rows (each run built on its own).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .events.vocabulary import is_description
 
     actors = itin.column("actors").combine_chunks() if itin.num_rows else pa.array([], pa.list_(pa.string()))
     names = pc.list_flatten(actors)
     if len(names) == 0:
         return
-    rows = pc.list_parent_indices(actors).to_numpy()
+    keep = pc.is_in(names, value_set=pa.array(only, pa.string())).to_numpy(zero_copy_only=False)
+    rows = pc.list_parent_indices(actors).to_numpy()[keep]
+    names = names.filter(pa.array(keep))
     order = pc.sort_indices(names).to_numpy()
     sorted_names = names.take(pa.array(order)).to_pylist()
     sorted_rows = rows[order]
+    docs = itin.column("doc_id")
     start = 0
     for i in range(1, len(sorted_names) + 1):
         if i == len(sorted_names) or sorted_names[i] != sorted_names[start]:
-            if sorted_names[start]:
-                yield sorted_names[start], np.unique(sorted_rows[start:i])
+            actor, these = sorted_names[start], np.unique(sorted_rows[start:i])
             start = i
+            if not is_description(actor) or len(these) <= _ROWS_PER_WRITE:
+                yield actor, these
+                continue
+            by_doc = these[pc.sort_indices(docs.take(pa.array(these))).to_numpy()]
+            doc_of = docs.take(pa.array(by_doc)).to_pylist()
+            cut = 0
+            for j in range(1, len(by_doc) + 1):
+                if j == len(by_doc) or (j - cut >= _ROWS_PER_WRITE and doc_of[j] != doc_of[j - 1]):
+                    yield actor, by_doc[cut:j]
+                    cut = j
 
 
-def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, list[str]]:
-    """Build the itineraries one traveller at a time and write ``stops/`` and ``legs/``.
+def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, list[tuple[str, int]]]:
+    """Build the itineraries one traveller at a time and write ``stops/`` and ``legs/`` as they are built.
 
-    A traveller's itinerary depends only on the events that name them, so each is
-    built from those rows alone; the rows are kept as Arrow tables and put in the
-    order of :func:`geomap.itinerary.build_itineraries` (most stops first) at the end.
-    Legs are kept without their lines (64 points each): the lines are drawn while the
-    sorted legs are written, a slice at a time.
-    Returns the counts and the travellers with the most stops (for the map).
+    A traveller's itinerary depends only on the events that name them, so each is built
+    from those rows alone. Travellers come in name order, a bucket of them at a time
+    (:func:`_bucket_tables`), so memory is bounded by a bucket (or the largest traveller),
+    not by the corpus. Stops and legs are written in that order, each traveller's in
+    ``seq`` order; legs get their lines as they are written.
+    Returns the counts and the travellers the map draws: those with the most stops.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from . import frames
     from .itinerary import build_itineraries
 
-    itin = _itin_table(state, n_chunks).combine_chunks()  # one chunk: taking a traveller's rows stays cheap
-    parts: dict[str, list[Any]] = {"stops": [], "legs": []}
+    files = [p for i in range(n_chunks) if (p := state.part("itin", i)).exists()]
     sizes: dict[str, int] = {}
     batch: list[Any] = []
+    with _GeoWriter(state.part("stops", 0), "stops") as stops, _GeoWriter(state.part("legs", 0), "legs") as legs:
 
-    def flush() -> None:
-        parts["stops"].append(_stops_table(batch))
-        parts["legs"].append(_legs_table(batch))
-        batch.clear()
+        def flush() -> None:
+            stops.write(_stops_table(batch))
+            legs.write(_legs_table(batch))
+            batch.clear()
 
-    for actor, rows in _by_actor(itin):
-        events = _batch_work.events_from_itin(itin.take(pa.array(rows)))
-        for it in build_itineraries(events, actors={actor}):
-            batch.append(it)
-            sizes[actor] = len(it.stops)
-        if len(batch) >= _ACTOR_BATCH or sum(len(it.stops) for it in batch) >= _STOPS_PER_FLUSH:
-            flush()
-    del itin
-    if batch or not parts["stops"]:
+        spill = state.dir / "buckets"
+        shutil.rmtree(spill, ignore_errors=True)  # left by a killed run
+        for only, itin in _bucket_tables(files, _buckets(_actor_rows(files), _ROWS_PER_BUCKET), spill):
+            for actor, rows in _by_actor(itin, only):
+                events = _batch_work.events_from_itin(itin.take(pa.array(rows)))
+                for it in build_itineraries(events, actors={actor}):
+                    batch.append(it)
+                    sizes[it.actor] = len(it.stops)
+                if sum(len(it.stops) for it in batch) >= _ROWS_PER_WRITE:
+                    flush()
         flush()
     ranking = sorted(sizes, key=lambda a: (-sizes[a], a))
-    rank = pa.array(ranking, pa.string())
-    counts = [_write_ranked(state.part(table, 0), table, parts.pop(table), rank) for table in ("stops", "legs")]
     shown: list[tuple[str, int]] = []  # (traveller, stops drawn)
     budget = MAP_STOP_LIMIT
     for actor in ranking:
@@ -887,7 +971,7 @@ def _write_itineraries(state: _State, n_chunks: int) -> tuple[int, int, int, lis
         if sizes[actor] <= budget or not shown:
             shown.append((actor, min(sizes[actor], budget)))
             budget -= sizes[actor]
-    return len(ranking), counts[0], counts[1], shown
+    return len(ranking), stops.rows, legs.rows, shown
 
 
 _ENDS = ("from_lat", "from_lon", "to_lat", "to_lon")
@@ -901,12 +985,14 @@ def _stops_table(itineraries: list[Any]) -> Any:
     from . import frames
 
     types = _batch_work.SCHEMAS["stops"]
-    cols: dict[str, list[Any]] = {c: [] for c in frames.STOP_COLUMNS}
-    for it in itineraries:
-        for seq, stop in enumerate(it.stops, 1):
-            row = {"actor": it.actor, "seq": seq, **stop.to_dict()}
-            for c in frames.STOP_COLUMNS:
-                cols[c].append(row[c])
+    fields = [c for c in frames.STOP_COLUMNS if c not in ("actor", "seq")]
+    cols: dict[str, list[Any]] = {
+        "actor": [it.actor for it in itineraries for _ in it.stops],
+        "seq": [seq for it in itineraries for seq in range(1, len(it.stops) + 1)],
+    }
+    stops = [s for it in itineraries for s in it.stops]
+    for c in fields:
+        cols[c] = [getattr(s, c) for s in stops]
     # a date is a day at pandas' resolution in the frame, then text in every batch table (as its parts write it)
     dates = pd.to_datetime(pd.Series([v or None for v in cols.pop("date")], dtype=object), errors="coerce",
                            format="ISO8601").astype("datetime64[ns]")
@@ -955,59 +1041,66 @@ def _geometry(table: str, piece: Any) -> tuple[Any, Any, set[int]]:
     return wkb, shapely.bounds(known), {int(x) for x in np.unique(shapely.get_type_id(known))}
 
 
-#: Rows per write of the sorted stops and legs (a slice's lines are drawn together).
+#: Rows per write of the stops and legs (a slice's points and lines are made together).
 _ROWS_PER_WRITE = 20_000
+#: The finishing step holds the itinerary rows of at most about this many events at a time.
+_ROWS_PER_BUCKET = 400_000
 #: GeoParquet's names of shapely's geometry type ids (as geopandas writes them).
 _GEOMETRY_TYPES = ("Point", "LineString", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
                    "GeometryCollection")
 
 
-def _write_ranked(path: Path, table: str, parts: list[Any], rank: Any) -> int:
-    """Write ``parts`` (stops or legs) sorted by traveller rank, then ``seq``, a slice at a time.
+class _GeoWriter:
+    """A GeoParquet file of stops or legs written a slice at a time, in place only once complete.
 
-    Legs get their great-circle lines here. The GeoParquet metadata (geometry types,
-    bounding box) covers every row. Returns the number of rows.
+    Each slice gets its geometry (points, or great-circle lines for legs) when written; the
+    GeoParquet metadata (geometry types, bounding box) covers every row.
     """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-    import shapely
 
-    from . import frames
+    def __init__(self, path: Path, table: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-    empty = getattr(frames, f"{table}_frame")([])
-    schema = pq.read_table(pa.BufferReader(_batch_work.frame_to_parquet(empty, table))).schema
-    geo = json.loads(schema.metadata[b"geo"])
-    t = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
-    parts.clear()
-    order = np.arange(0)
-    if t.num_rows:
-        key = pc.index_in(t.column("actor"), value_set=rank)
-        order = pc.sort_indices(pa.table({"r": key, "s": t.column("seq")}),
-                                sort_keys=[("r", "ascending"), ("s", "ascending")]).to_numpy()
-    types: set[int] = set()
-    bounds = [np.inf, np.inf, -np.inf, -np.inf]
-    with atomic_path(path) as tmp:
+        from . import frames
+
+        self.path, self.table, self.rows = path, table, 0
+        empty = getattr(frames, f"{table}_frame")([])
+        self.schema = pq.read_table(pa.BufferReader(_batch_work.frame_to_parquet(empty, table))).schema
+        self.geo = json.loads(self.schema.metadata[b"geo"])
+        self.types: set[int] = set()
+        self.bounds = [math.inf, math.inf, -math.inf, -math.inf]
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _GeoWriter:
+        import pyarrow.parquet as pq
+
+        tmp = self._stack.enter_context(atomic_path(self.path))
         # the geo metadata is known only after the last slice: written into the file's key-value metadata
         # at the end, with no stored Arrow schema, so that readers take the schema metadata from there
         # (these column types read back the same without it)
-        with pq.ParquetWriter(str(tmp), schema.remove_metadata(), store_schema=False) as writer:
-            for i in range(0, len(order), _ROWS_PER_WRITE):
-                piece = t.take(pa.array(order[i:i + _ROWS_PER_WRITE]))
-                wkb, box, kinds = _geometry(table, piece)
-                piece = piece.append_column("geometry", wkb)
-                types |= kinds
-                if len(box):
-                    bounds = [min(bounds[0], box[:, 0].min()), min(bounds[1], box[:, 1].min()),
-                              max(bounds[2], box[:, 2].max()), max(bounds[3], box[:, 3].max())]
-                writer.write_table(piece.select(schema.names).cast(schema.remove_metadata()))
-            column = geo["columns"][geo["primary_column"]]
-            column["geometry_types"] = sorted({_GEOMETRY_TYPES[x] for x in types})
-            if np.isfinite(bounds).all():
-                column["bbox"] = [float(b) for b in bounds]
-            writer.add_key_value_metadata({"geo": json.dumps(geo)})
-    return t.num_rows
+        self.writer = self._stack.enter_context(pq.ParquetWriter(str(tmp), self.schema.remove_metadata(), store_schema=False))
+        return self
+
+    def write(self, t: Any) -> None:
+        for i in range(0, t.num_rows, _ROWS_PER_WRITE):
+            piece = t.slice(i, _ROWS_PER_WRITE)
+            wkb, box, kinds = _geometry(self.table, piece)
+            self.types |= kinds
+            if len(box):
+                self.bounds = [min(self.bounds[0], box[:, 0].min()), min(self.bounds[1], box[:, 1].min()),
+                               max(self.bounds[2], box[:, 2].max()), max(self.bounds[3], box[:, 3].max())]
+            piece = piece.append_column("geometry", wkb)
+            self.writer.write_table(piece.select(self.schema.names).cast(self.schema.remove_metadata()))
+            self.rows += piece.num_rows
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        if exc[0] is None:
+            column = self.geo["columns"][self.geo["primary_column"]]
+            column["geometry_types"] = sorted({_GEOMETRY_TYPES[x] for x in self.types})
+            if all(math.isfinite(b) for b in self.bounds):
+                column["bbox"] = [float(b) for b in self.bounds]
+            self.writer.add_key_value_metadata({"geo": json.dumps(self.geo)})
+        return self._stack.__exit__(*exc)
 
 
 def _map_events(events_dir: Path, n_events: int) -> tuple[Any, str | None]:

@@ -6,6 +6,11 @@ like never do. Stops are ordered by status (what happened, then what is planned)
 date (the start of its precision window), then by narrative order. A country or region is
 not a stop when the traveller has a stop inside it (it is the context, not a place they
 went to). Cancelled stops are listed with ``status: "cancelled"`` and no leg leads to them.
+
+A traveller named by a description rather than a name ("officials", "protesters", "the
+delegation") is a different group of people in each article: when the events carry their
+article's ``doc_id``, such a traveller has one itinerary per article, labelled
+``"officials (doc-7)"``. Named travellers' itineraries span articles.
 """
 
 from __future__ import annotations
@@ -14,16 +19,17 @@ from collections.abc import Collection, Sequence
 
 from functools import lru_cache
 
-from geopy.distance import geodesic
+from pyproj import Geod
 
-from .events.vocabulary import STOP_TYPES
+from .events.vocabulary import STOP_TYPES, is_description
 from .model import Event, Itinerary, Leg, Stop
 
-__all__ = ["build_itineraries", "stop_order_key", "STOP_TYPES"]
+__all__ = ["build_itineraries", "stop_order_key", "traveller_key", "STOP_TYPES"]
 
 _SAME_PLACE_KM = 2.0
 _RANK = {"occurred": 0, "planned": 1, "cancelled": 2}
 _COARSE = {"country", "admin", "region"}
+_GEOD = Geod(ellps="WGS84")
 
 
 def stop_order_key(e: Event) -> tuple:
@@ -36,8 +42,14 @@ def stop_order_key(e: Event) -> tuple:
 
 @lru_cache(maxsize=1 << 16)
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Geodesic km, computed once per pair of points (corpora repeat the same places)."""
-    return geodesic((lat1, lon1), (lat2, lon2)).km
+    """Geodesic km on the WGS84 ellipsoid (Karney's algorithm), once per pair of points (corpora repeat places)."""
+    return _GEOD.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
+
+
+def traveller_key(actor: str, doc_id: str | None) -> str:
+    """The itinerary an event of ``actor`` belongs to: the actor's name, or for a description
+    ("officials") in an identified article, the description and that article."""
+    return f"{actor} ({doc_id})" if doc_id is not None and is_description(actor) else actor
 
 
 def _same_place(a: Stop, b: Stop) -> bool:
@@ -74,6 +86,7 @@ def build_itineraries(
     """One itinerary per actor with at least ``min_stops`` distinct stops, in time order.
 
     With ``actors``, only the itineraries of those travellers (each the same as without it).
+    Itineraries are keyed by :func:`traveller_key`.
     """
     by_actor: dict[str, list[Event]] = {}
     for e in events:
@@ -81,7 +94,7 @@ def build_itineraries(
             continue
         for a in e.actors:
             if actors is None or a in actors:
-                by_actor.setdefault(a, []).append(e)
+                by_actor.setdefault(traveller_key(a, e.doc_id), []).append(e)
     out: list[Itinerary] = []
     for actor, evs in by_actor.items():
         evs = _drop_context(evs)

@@ -470,3 +470,39 @@ def test_cli_runs_a_folder(tmp_path, fake_gazetteer, monkeypatch, capsys):
     bad = _parser().parse_args(["batch", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o2"), "--offline"])
     with pytest.raises(InputError, match="no such file"):
         batch.cmd_batch(bad)
+
+
+# ------------------------------------------------------------------ itineraries at corpus scale
+
+
+def _routes(stops: gpd.GeoDataFrame) -> dict[str, list[tuple]]:
+    return {a: [tuple(r) for r in g.sort_values("seq")[["place", "status", "doc_id"]].itertuples(index=False)]
+            for a, g in stops.groupby("actor")}
+
+
+def test_batch_itineraries_are_those_of_the_same_articles_read_together(tmp_path, fake_gazetteer):
+    import geomap
+
+    src = write_jsonl(tmp_path / "in.jsonl", 24)
+    res = run(src, tmp_path / "out", fake_gazetteer)
+    docs = [(r["id"], r["text"], r.get("date")) for r in map(json.loads, src.read_text().splitlines())]
+    together = geomap.analyse_many(docs, gazetteer=fake_gazetteer, fallback=None, offline=True)
+    want = {it.actor: [(s.place, s.status, s.doc_id) for s in it.stops] for it in together.itineraries}
+    assert _routes(res.to_geopandas("stops")) == want
+    assert res.counts["itineraries"] == len(want)
+
+
+def test_itineraries_built_a_few_travellers_at_a_time_are_the_same(tmp_path, fake_gazetteer, monkeypatch):
+    src = write_jsonl(tmp_path / "in.jsonl", 40)
+    run(src, tmp_path / "whole", fake_gazetteer)
+    monkeypatch.setattr(batch, "_ROWS_PER_BUCKET", 5)  # a bucket per traveller or two
+    monkeypatch.setattr(batch, "_ROWS_PER_WRITE", 3)
+    run(src, tmp_path / "parts", fake_gazetteer)
+    for table in ("stops", "legs"):
+        assert rows(tmp_path / "whole", table) == rows(tmp_path / "parts", table)
+    assert not (tmp_path / "parts" / "_state" / "buckets").exists()
+    import pyarrow.parquet as pq
+
+    geo = [json.loads(pq.read_metadata(next((tmp_path / d / "legs").glob("*.parquet"))).metadata[b"geo"])
+           for d in ("whole", "parts")]
+    assert geo[0] == geo[1] and geo[0]["columns"]["geometry"]["bbox"]

@@ -422,3 +422,32 @@ def test_a_weekend_already_past_sorts_before_the_week(gazetteer):
     it = itinerary(run(text, gazetteer, FRIDAY), "Ida Berg")
     assert [s.place for s in it.stops] == ["Madrid", "Oslo"]
     assert it.stops[0].date_precision == "week"
+
+
+# ---- who is one traveller across articles ------------------------------------------------------
+
+
+def _at(event_id, actor, place, lat, lon, doc_id, order):
+    return Event(event_id=event_id, actors=(actor,), action="visit", place=place, lat=lat, lon=lon, date=None,
+                 status="occurred", sentence=f"{actor} went to {place}.", event_type="visit", doc_id=doc_id,
+                 order=order)
+
+
+def test_a_described_group_is_a_different_group_in_each_article():
+    events = [
+        _at("a1", "officials", "Lyon", 45.75, 4.85, "story-1", 1),
+        _at("a2", "officials", "Nice", 43.70, 7.27, "story-1", 2),
+        _at("b1", "officials", "Porto", 41.15, -8.61, "story-2", 1),
+        _at("c1", "Marie Duval", "Lyon", 45.75, 4.85, "story-1", 1),
+        _at("c2", "Marie Duval", "Porto", 41.15, -8.61, "story-2", 1),
+    ]
+    got = {it.actor: [s.place for s in it.stops] for it in build_itineraries(events)}
+    assert got == {"officials (story-1)": ["Lyon", "Nice"], "officials (story-2)": ["Porto"],
+                   "Marie Duval": ["Lyon", "Porto"]}
+
+
+def test_a_described_group_in_one_unnamed_article_keeps_its_description():
+    events = [_at("a1", "Striking dockworkers", "Rotterdam", 51.92, 4.48, None, 1),
+              _at("a2", "Striking dockworkers", "Antwerp", 51.22, 4.40, None, 2)]
+    assert [it.actor for it in build_itineraries(events)] == ["Striking dockworkers"]
+    assert [it.legs[0].km for it in build_itineraries(events)] == [pytest.approx(78.1, abs=0.1)]

@@ -46,7 +46,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["EventType", "EVENT_TYPES", "STOP_TYPES", "Trigger", "trigger_of", "lemma_of", "GROUP_NOUNS", "PERSON_NOUNS"]
+__all__ = ["EventType", "EVENT_TYPES", "STOP_TYPES", "Trigger", "trigger_of", "lemma_of", "GROUP_NOUNS", "PERSON_NOUNS",
+           "is_description"]
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,24 @@ class Trigger:
     end: int  # token index after the last word
     pos: str  # "verb" or "noun"
     tag: str  # Penn tag for verbs (VBD, VBN, VBG, VBZ, VBP, VB); "NN"/"NNS" for nouns
+
+
+_PEOPLE_NOUNS = GROUP_NOUNS | PERSON_NOUNS
+
+
+def is_description(actor: str) -> bool:
+    """Whether an actor is described ("officials", "Protesters", "Russian troops", "the delegation")
+    rather than named ("Vladimir Putin", "Wagner Group", "Hamas"): its head noun is a common noun
+    for people, written in lower case or standing alone.
+
+    >>> [is_description(a) for a in ("Russian troops", "Protesters", "Wagner Group", "Hamas")]
+    [True, True, False, False]
+    """
+    words = actor.split()
+    if not words:
+        return False
+    head = words[-1]
+    return head.lower() in _PEOPLE_NOUNS and (head.islower() or len(words) == 1)
 
 
 @lru_cache(maxsize=None)
