@@ -89,7 +89,7 @@ class PeakMemory:
 
 
 def one_run(corpus: Path, n_docs: int, engine: str, workers: int, work: Path) -> dict:
-    from geomap.batch import run_batch
+    from geomap.corpus import run_batch
 
     out = work / f"out-{engine}-{workers}-{n_docs}"
     shutil.rmtree(out, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""geomap.batch: corpus runs, bad documents, resumption after kill -9, the two-pass fallback, the CLI."""
+"""geomap.corpus: corpus runs, bad documents, resumption after kill -9, the two-pass fallback, the CLI."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geomap import _batch_work, batch
-from geomap.batch import BatchResult, read_batch, run_batch
+from geomap.cli import batch as batch_cli
+from geomap.corpus import TABLES, BatchResult, itineraries, read_batch, run_batch, work
 from geomap.errors import ConfigError, InputError
 from geomap.model import Candidate
 
@@ -211,10 +211,10 @@ def test_rerun_of_a_finished_run_skips_everything_and_rewrites_identically(tmp_p
     src = write_jsonl(tmp_path / "in.jsonl", 20, extra=["{oops"])
     out = tmp_path / "out"
     first = run(src, out, fake_gazetteer)
-    before = {t: rows(out, t) for t in batch.TABLES}
+    before = {t: rows(out, t) for t in TABLES}
     second = run(src, out, fake_gazetteer)
     assert second.counts["documents_resumed"] == 21 and second.counts["documents_this_run"] == 0
-    assert {t: rows(out, t) for t in batch.TABLES} == before
+    assert {t: rows(out, t) for t in TABLES} == before
     assert len(errors(out)) == 1
     assert {k: v for k, v in first.counts.items() if "run" not in k and "resumed" not in k} == {
         k: v for k, v in second.counts.items() if "run" not in k and "resumed" not in k
@@ -232,7 +232,7 @@ def test_changed_chunks_are_redone_and_removed_documents_dropped(tmp_path, fake_
     assert res.counts["documents"] == 14 and res.counts["chunks"] == 4
     assert res.counts["documents_this_run"] == 4 + 2  # the edited chunk and the new short last one
     fresh = run(src, tmp_path / "fresh", fake_gazetteer)
-    for t in batch.TABLES:
+    for t in TABLES:
         assert rows(out, t) == rows(tmp_path / "fresh", t), t
     assert fresh.counts["places"] == res.counts["places"]
     assert not (out / "places" / "part-000004.parquet").exists()
@@ -251,7 +251,7 @@ class SlowGazetteer(FakeGazetteer):
 
 
 if __name__ == "__main__":
-    from geomap.batch import run_batch
+    from geomap.corpus import run_batch
 
     run_batch(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]), gazetteer=SlowGazetteer(),
               chunk_size=4, offline=True, progress=False)
@@ -293,7 +293,7 @@ def test_kill_9_midway_then_restart_equals_an_uninterrupted_run(tmp_path, fake_g
     report = json.loads((out / "report.json").read_text())
     assert report["counts"]["documents_resumed"] >= done * chunk - chunk
     whole = run(src, tmp_path / "whole", fake_gazetteer, chunk_size=chunk)
-    for t in batch.TABLES:
+    for t in TABLES:
         assert rows(out, t) == rows(tmp_path / "whole", t), t
     assert errors(out) == errors(tmp_path / "whole")
     assert report["counts"]["events"] == whole.counts["events"]
@@ -361,7 +361,7 @@ def test_unknown_names_are_resolved_once_in_the_driver_then_documents_finish(tmp
     assert z.geometry.x.iloc[0] == pytest.approx(-116.1)
     q = places[places["name"] == "Qwxyz"]
     assert len(q) == 5 and q["lat"].isna().all() and (q["unresolved_reason"] == "not found").all()
-    assert _batch_work.PENDING_REASON not in set(places["unresolved_reason"].dropna())
+    assert work.PENDING_REASON not in set(places["unresolved_reason"].dropna())
     events = gpd.read_parquet(tmp_path / "out" / "events")
     assert (events["place"] == "Zzyzx").sum() == 5  # events exist at places only the fallback found
     assert res.counts["unresolved"] == 5
@@ -436,7 +436,7 @@ def _parser():
     import argparse
 
     parser = argparse.ArgumentParser(prog="geomap")
-    batch.add_batch_parser(parser.add_subparsers(dest="command"))
+    batch_cli.add_batch_parser(parser.add_subparsers(dest="command"))
     return parser
 
 
@@ -448,7 +448,7 @@ def test_cli_options():
     )
     assert args.engine == "dask" and args.scheduler == "tcp://127.0.0.1:8786" and args.workers == 3
     assert args.text_column == "body" and str(args.date) == "2023-09-15" and args.output == Path("out/run")
-    from geomap.cli import _settings
+    from geomap.cli.options import _settings
 
     s = _settings(args)
     assert s.offline and s.geocoder == "photon" and s.geocoder_options == (("domain", "127.0.0.1:2322"),)
@@ -464,12 +464,12 @@ def test_cli_runs_a_folder(tmp_path, fake_gazetteer, monkeypatch, capsys):
     for i in range(3):
         (src / f"{i}.txt").write_text(article(i))
     args = _parser().parse_args(["batch", str(src), "-o", str(tmp_path / "out"), "--workers", "1", "--offline", "--no-progress"])
-    assert batch.cmd_batch(args) == 0
+    assert batch_cli.cmd_batch(args) == 0
     assert "3 documents (0 failed" in capsys.readouterr().err
     assert (tmp_path / "out" / "report.md").exists()
     bad = _parser().parse_args(["batch", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o2"), "--offline"])
     with pytest.raises(InputError, match="no such file"):
-        batch.cmd_batch(bad)
+        batch_cli.cmd_batch(bad)
 
 
 # ------------------------------------------------------------------ itineraries at corpus scale
@@ -495,8 +495,8 @@ def test_batch_itineraries_are_those_of_the_same_articles_read_together(tmp_path
 def test_itineraries_built_a_few_travellers_at_a_time_are_the_same(tmp_path, fake_gazetteer, monkeypatch):
     src = write_jsonl(tmp_path / "in.jsonl", 40)
     run(src, tmp_path / "whole", fake_gazetteer)
-    monkeypatch.setattr(batch, "_ROWS_PER_BUCKET", 5)  # a bucket per traveller or two
-    monkeypatch.setattr(batch, "_ROWS_PER_WRITE", 3)
+    monkeypatch.setattr(itineraries, "_ROWS_PER_BUCKET", 5)  # a bucket per traveller or two
+    monkeypatch.setattr(itineraries, "_ROWS_PER_WRITE", 3)
     run(src, tmp_path / "parts", fake_gazetteer)
     for table in ("stops", "legs"):
         assert rows(tmp_path / "whole", table) == rows(tmp_path / "parts", table)

@@ -1,4 +1,4 @@
-"""geomap.batch on Dask: a LocalCluster on 127.0.0.1, joining an existing cluster, lazy results."""
+"""geomap.corpus on Dask: a LocalCluster on 127.0.0.1, joining an existing cluster, lazy results."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 pytest.importorskip("distributed")
 dask_geopandas = pytest.importorskip("dask_geopandas")
 
-from geomap import batch  # noqa: E402
-from geomap.batch import read_batch, run_batch  # noqa: E402
+from geomap.corpus import TABLES, read_batch, run_batch  # noqa: E402
 from geomap.errors import ConfigError  # noqa: E402
 from test_batch import errors, rows, write_jsonl  # noqa: E402
 
@@ -30,7 +29,7 @@ def local_run(corpus, tmp_path_factory):
 
 
 def same_output(a, b) -> None:
-    for table in batch.TABLES:
+    for table in TABLES:
         assert rows(a, table) == rows(b, table), table
     assert errors(a) == errors(b)
 

@@ -149,7 +149,7 @@ def test_workers_end_when_the_driver_is_gone(tmp_path):
     pid_file = tmp_path / "worker.pid"
     code = (
         "import os, sys, time\n"
-        "from geomap._batch_work import worker_init\n"
+        "from geomap.corpus.work import worker_init\n"
         "if os.fork() == 0:\n"  # the driver
         "    driver = os.getpid()\n"
         "    if os.fork() == 0:\n"  # the worker

@@ -8,6 +8,5 @@ Errors become one line on stderr and an exit code (see :data:`geomap.cli.main.EX
 from __future__ import annotations
 
 from .main import EXIT_CODES, EXIT_INTERNAL, build_parser, main
-from .options import _date, _resolver_options, _settings
 
 __all__ = ["main", "build_parser", "EXIT_CODES", "EXIT_INTERNAL"]

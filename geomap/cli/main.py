@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_parsers(sub)
     lookup.add_parsers(sub)
 
-    from ..batch import add_batch_parser, cmd_batch
+    from .batch import add_batch_parser, cmd_batch
 
     add_batch_parser(sub)
     sub.choices["batch"].set_defaults(func=cmd_batch)

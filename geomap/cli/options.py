@@ -128,7 +128,7 @@ def single_input(inputs: Sequence[str]) -> bool:
 
 def documents(inputs: Sequence[str], date: dt.date | None) -> Iterator[tuple[str | None, str, dt.date | None]]:
     """(doc_id, text, date) for several articles: files, folders of .txt files and JSONL/CSV files."""
-    from .._batch_input import iter_documents
+    from ..corpus.input import iter_documents
     from ..io import read_article
 
     for item in inputs:

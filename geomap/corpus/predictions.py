@@ -26,13 +26,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._batch_input import MAX_LINE_BYTES, bad_unicode, bounded_lines
-from .io import check_regular_file
-from .api import make_fallback, open_gazetteer, people_and_places
-from .errors import InputError
-from .io import atomic_path
-from .model import KINDS, Place
-from .settings import Settings, from_env
+from .input import MAX_LINE_BYTES, bad_unicode, bounded_lines
+from ..io import check_regular_file
+from ..api import make_fallback, open_gazetteer, people_and_places
+from ..errors import InputError
+from ..io import atomic_path
+from ..model import KINDS, Place
+from ..settings import Settings, from_env
 
 __all__ = ["CorpusDoc", "NO_DEMONYMS", "read_documents", "document_places", "to_toponyms", "places_jsonl"]
 

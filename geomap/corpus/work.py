@@ -1,4 +1,4 @@
-"""The worker side of :mod:`geomap.batch`: one chunk of documents in, GeoParquet bytes out.
+"""The worker side of :mod:`geomap.corpus`: one chunk of documents in, GeoParquet bytes out.
 
 This module runs in worker processes (local processes or Dask workers). It never
 uses the network: names the gazetteer lacks are either left unresolved
@@ -25,10 +25,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._batch_input import Doc, bad_unicode, printable
-from .events.vocabulary import STOP_TYPES
-from .model import Candidate, Event
-from .settings import Settings
+from .input import Doc, bad_unicode, printable
+from ..events.vocabulary import STOP_TYPES
+from ..model import Candidate, Event
+from ..settings import Settings
 
 __all__ = [
     "TABLES",
@@ -125,13 +125,8 @@ def _itin_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 
 def read_itin(path: Path) -> pa.Table:
-    """A chunk's itinerary rows with every column of :data:`ITIN_SCHEMA`; columns that part files
-    written by earlier versions lack are read as nulls."""
-    t = pq.read_table(path)
-    missing = [f for f in ITIN_SCHEMA if f.name not in t.column_names]
-    for f in missing:
-        t = t.append_column(f, pa.nulls(t.num_rows, f.type))
-    return t.select(ITIN_SCHEMA.names).cast(ITIN_SCHEMA)
+    """A chunk's itinerary rows (:data:`ITIN_SCHEMA`)."""
+    return pq.read_table(path).select(ITIN_SCHEMA.names).cast(ITIN_SCHEMA)
 
 
 #: An event as the itinerary builder reads it: the :class:`~geomap.model.Event` fields of
@@ -206,7 +201,7 @@ class _Book:
 
 def _gazetteer(settings: Settings) -> Any:
     """The gazetteer index, opened read-only once per worker process (:func:`geomap.api.open_gazetteer` caches it)."""
-    from .api import open_gazetteer
+    from ..api import open_gazetteer
 
     return open_gazetteer(settings)
 
@@ -248,7 +243,7 @@ def _error_record(doc: Doc, reason: str) -> dict[str, Any]:
 
 def _parts(places: list, events: list) -> dict[str, bytes]:
     """The chunk's part files as bytes (raises when a value cannot be stored)."""
-    from . import frames
+    from .. import frames
 
     buf = io.BytesIO()
     pq.write_table(pa.Table.from_pylist(_itin_rows(events), schema=ITIN_SCHEMA), buf)
@@ -260,14 +255,14 @@ def _parts(places: list, events: list) -> dict[str, bytes]:
 
 
 def _reason(exc: BaseException) -> str:
-    from .errors import GeomapError
+    from ..errors import GeomapError
 
     return str(exc) if isinstance(exc, GeomapError) else f"{type(exc).__name__}: {exc}"
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Analyse the documents of one chunk; never raises for a bad document (it is recorded instead)."""
-    from .api import analyse_many
+    from ..api import analyse_many
 
     t0 = time.perf_counter()
     settings = task.settings.replace(offline=True)
@@ -320,7 +315,7 @@ def _chunk_parts(task: ChunkTask, done: list[tuple[Doc, list, list]]) -> tuple[d
     import geopandas as gpd
     import pandas as pd
 
-    from . import frames
+    from .. import frames
 
     places = [p for _, ps, _ in done for p in ps]
     events = [e for _, _, es in done for e in es]

@@ -1,4 +1,4 @@
-"""Reading a corpus for :mod:`geomap.batch`: a folder of .txt files, a JSONL file or a CSV file.
+"""Reading a corpus for :mod:`geomap.corpus`: a folder of .txt files, a JSONL file or a CSV file.
 
 Documents come out one at a time, in a stable order, each with a unique id. A
 document that cannot be read (a malformed JSON line, a binary file) is yielded
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InputError
-from .io import MAX_BYTES, check_regular_file, decode_article, stat_input
+from ..errors import ConfigError, InputError
+from ..io import MAX_BYTES, check_regular_file, decode_article, stat_input
 
 __all__ = ["Doc", "input_kind", "iter_documents", "count_documents", "TEXT_SUFFIXES",
            "bad_unicode", "MAX_LINE_BYTES"]
