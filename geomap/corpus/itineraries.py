@@ -72,6 +72,7 @@ def _bucket_tables(files: list[Path], buckets: list[list[str]], spill: Path) -> 
     spill.mkdir(parents=True, exist_ok=True)
     writers = [pq.ParquetWriter(str(spill / f"bucket-{i:04d}.parquet"), schema) for i in range(len(buckets))]
     pending: list[list[Any]] = [[] for _ in buckets]
+    held = [0] * len(buckets)  # rows in each bucket's pending tables
     try:
         for f in files:
             t = work.read_itin(f)
@@ -83,9 +84,11 @@ def _bucket_tables(files: list[Path], buckets: list[list[str]], spill: Path) -> 
             rows_of = parents[known]
             for i in np.unique(which):
                 pending[i].append(t.take(pa.array(np.unique(rows_of[which == i]))))
-                if sum(x.num_rows for x in pending[i]) >= _ROWS_PER_WRITE:
+                held[i] += pending[i][-1].num_rows
+                if held[i] >= _ROWS_PER_WRITE:
                     writers[i].write_table(pa.concat_tables(pending[i]))
                     pending[i].clear()
+                    held[i] = 0
         for i, w in enumerate(writers):
             if pending[i]:
                 w.write_table(pa.concat_tables(pending[i]))
@@ -160,6 +163,7 @@ def write_itineraries(state: State, n_chunks: int) -> tuple[int, int, dict[str, 
     files = [p for i in range(n_chunks) if (p := state.part("itin", i)).exists()]
     sizes: dict[str, int] = {}
     batch: list[Any] = []
+    batched = 0  # stops in batch
     with _GeoWriter(state.part("stops", 0), "stops") as stops, _GeoWriter(state.part("legs", 0), "legs") as legs:
 
         def flush() -> None:
@@ -175,8 +179,10 @@ def write_itineraries(state: State, n_chunks: int) -> tuple[int, int, dict[str, 
                 for it in build_itineraries(events, actors={actor}):
                     batch.append(it)
                     sizes[it.actor] = len(it.stops)
-                if sum(len(it.stops) for it in batch) >= _ROWS_PER_WRITE:
+                    batched += len(it.stops)
+                if batched >= _ROWS_PER_WRITE:
                     flush()
+                    batched = 0
         flush()
     return stops.rows, legs.rows, sizes
 

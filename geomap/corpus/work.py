@@ -135,8 +135,8 @@ ItinEvent = namedtuple("ItinEvent", ITIN_SCHEMA.names)
 
 
 def events_from_itin(table: pa.Table) -> list[ItinEvent]:
-    """The events that itineraries are made of, from their stored itinerary fields."""
-    cols = table.select(ITIN_SCHEMA.names).to_pydict()
+    """The events that itineraries are made of, from their stored itinerary fields (a :func:`read_itin` table)."""
+    cols = table.to_pydict()
     cols["actors"] = [tuple(a or ()) for a in cols["actors"]]
     return list(map(ItinEvent._make, zip(*(cols[n] for n in ITIN_SCHEMA.names))))
 
