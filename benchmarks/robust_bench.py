@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -96,7 +97,11 @@ def write_corpus(path: Path, n_docs: int, seed: int = 1) -> None:
 
 
 class TreeMemory:
-    """Peak of the summed RSS of a process and all its descendants, sampled in a thread."""
+    """Peak of the summed RSS of a process and all its descendants, sampled in a thread.
+
+    ``samples`` keeps (seconds since start, summed RSS, the root's own RSS) for every
+    sample, so that the peak of each phase of a run can be told apart afterwards.
+    """
 
     def __init__(self, pid: int, every: float = 0.2) -> None:
         import psutil
@@ -105,6 +110,8 @@ class TreeMemory:
         self.every = every
         self.peak = 0
         self.peak_processes = 0
+        self.samples: list[tuple[float, int, int]] = []
+        self._t0 = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -117,12 +124,15 @@ class TreeMemory:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 break
-            total = 0
+            total = root = 0
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    rss = p.memory_info().rss
                 except psutil.Error:
-                    pass
+                    continue
+                total += rss
+                root = rss if p is self.root else root
+            self.samples.append((time.perf_counter() - self._t0, total, root))
             if total > self.peak:
                 self.peak, self.peak_processes = total, len(procs)
             self._stop.wait(self.every)
@@ -130,6 +140,11 @@ class TreeMemory:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def peak_between(self, start: float, end: float = math.inf) -> tuple[int, int]:
+        """(peak summed RSS, the root's peak RSS) of the samples taken between ``start`` and ``end`` seconds."""
+        inside = [(total, root) for t, total, root in self.samples if start <= t <= end]
+        return (max(x[0] for x in inside), max(x[1] for x in inside)) if inside else (0, 0)
 
 
 def bench_batch(n_docs: int, workers: int, keep: Path | None) -> dict:
@@ -160,6 +175,9 @@ def bench_batch(n_docs: int, workers: int, keep: Path | None) -> dict:
             "analysis_s": round(analysis, 1), "finish_s": round(finish, 1),
             "finish_share": round(finish / analysis, 3) if analysis else None,
             "peak_rss_gib": round(mem.peak / 2**30, 2), "processes_at_peak": mem.peak_processes,
+            # the finishing step is the last finish_s seconds of the run, in the parent alone
+            "peak_analysis_gib": round(mem.peak_between(0, wall - finish)[0] / 2**30, 2),
+            "peak_finish_gib": round(mem.peak_between(wall - finish)[0] / 2**30, 2),
             "events": report["counts"]["events"], "itineraries": report["counts"]["itineraries"],
             "map": report.get("map_note") or "full",
         }

@@ -492,6 +492,26 @@ def test_batch_itineraries_are_those_of_the_same_articles_read_together(tmp_path
     assert res.counts["itineraries"] == len(want)
 
 
+def test_itineraries_built_on_two_processes_are_those_built_on_one(tmp_path, fake_gazetteer):
+    from geomap.corpus.state import State
+
+    src = write_jsonl(tmp_path / "in.jsonl", 40)
+    res = run(src, tmp_path / "out", fake_gazetteer)
+    out, n_chunks = tmp_path / "out", res.counts["chunks"]
+    one = {t: rows(out, t) for t in ("stops", "legs")}
+    assert len(list((out / "stops").glob("part-*.parquet"))) == 1
+    n_stops, n_legs, sizes = itineraries.write_itineraries(State(out), n_chunks, workers=2)
+    parts = sorted(p.name for p in (out / "stops").glob("part-*.parquet"))
+    assert len(parts) > 1  # a bucket per part, at least two per process
+    assert {t: rows(out, t) for t in ("stops", "legs")} == one
+    assert (n_stops, n_legs) == (len(one["stops"]), len(one["legs"])) and len(sizes) == res.counts["itineraries"]
+    assert not (out / "_state" / "buckets").exists()
+    # one process again: a single part, and no part of the run with more buckets is left over
+    itineraries.write_itineraries(State(out), n_chunks, workers=1)
+    assert [p.name for p in (out / "stops").glob("part-*.parquet")] == ["part-000000.parquet"]
+    assert {t: rows(out, t) for t in ("stops", "legs")} == one
+
+
 def test_itineraries_built_a_few_travellers_at_a_time_are_the_same(tmp_path, fake_gazetteer, monkeypatch):
     src = write_jsonl(tmp_path / "in.jsonl", 40)
     run(src, tmp_path / "whole", fake_gazetteer)
@@ -503,6 +523,11 @@ def test_itineraries_built_a_few_travellers_at_a_time_are_the_same(tmp_path, fak
     assert not (tmp_path / "parts" / "_state" / "buckets").exists()
     import pyarrow.parquet as pq
 
-    geo = [json.loads(pq.read_metadata(next((tmp_path / d / "legs").glob("*.parquet"))).metadata[b"geo"])
-           for d in ("whole", "parts")]
-    assert geo[0] == geo[1] and geo[0]["columns"]["geometry"]["bbox"]
+    def bbox(d: str) -> list[float]:  # the union of the parts' bounding boxes
+        boxes = [json.loads(pq.read_metadata(f).metadata[b"geo"])["columns"]["geometry"].get("bbox")
+                 for f in sorted((tmp_path / d / "legs").glob("part-*.parquet"))]
+        boxes = [b for b in boxes if b]
+        return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+    assert len(list((tmp_path / "parts" / "legs").glob("part-*.parquet"))) > 1
+    assert bbox("whole") == bbox("parts")

@@ -1,8 +1,9 @@
 """The itineraries of a whole batch: built from the chunks' itinerary rows, written as GeoParquet.
 
 A traveller's itinerary depends only on the events that name them, so the finishing
-step reads the rows of a bucket of travellers at a time and writes ``stops/`` and
-``legs/`` as the itineraries are built: memory is bounded by a bucket, not the corpus.
+step cuts the travellers into buckets (runs of names), copies each bucket's rows out of
+the chunks' files, and builds the buckets on all local cores, each written as its own
+part of ``stops/`` and ``legs/``: memory is bounded by a bucket per process, not the corpus.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,30 +51,29 @@ def _buckets(counts: dict[str, int], limit: int) -> list[list[str]]:
     return [b for b in out if b]
 
 
-def _bucket_tables(files: list[Path], buckets: list[list[str]], spill: Path) -> Iterator[tuple[list[str], Any]]:
-    """(actors, the itinerary rows naming any of them as one table) per bucket.
+def _spill(files: list[Path], buckets: list[list[str]], spill: Path, part: int) -> None:
+    """Copy the rows of ``files`` naming each bucket's actors into ``spill/bucket-<bucket>-<part>.parquet``.
 
-    With one bucket the rows are read as they are; with more, one pass over the part files
-    copies each bucket's rows into its own file under ``spill``, so that each part is read once
-    and only one bucket's rows are in memory at a time.
+    Each file is read once; at most about :data:`_ROWS_PER_WRITE` rows are held in all.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    schema = work.ITIN_SCHEMA
-    if len(buckets) <= 1:
-        tables = [work.read_itin(f) for f in files]
-        if buckets:
-            yield buckets[0], pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
-        return
     names = pa.array([n for b in buckets for n in b], pa.string())
     bucket_of = np.repeat(np.arange(len(buckets)), [len(b) for b in buckets])
-    spill.mkdir(parents=True, exist_ok=True)
-    writers = [pq.ParquetWriter(str(spill / f"bucket-{i:04d}.parquet"), schema) for i in range(len(buckets))]
+    writers: dict[int, Any] = {}
     pending: list[list[Any]] = [[] for _ in buckets]
     held = [0] * len(buckets)  # rows in each bucket's pending tables
+
+    def write(i: int) -> None:
+        if i not in writers:
+            writers[i] = pq.ParquetWriter(str(_spill_path(spill, i, part)), work.ITIN_SCHEMA)
+        writers[i].write_table(pa.concat_tables(pending[i]))
+        pending[i].clear()
+        held[i] = 0
+
     try:
         for f in files:
             t = work.read_itin(f)
@@ -85,25 +86,69 @@ def _bucket_tables(files: list[Path], buckets: list[list[str]], spill: Path) -> 
             for i in np.unique(which):
                 pending[i].append(t.take(pa.array(np.unique(rows_of[which == i]))))
                 held[i] += pending[i][-1].num_rows
-                if held[i] >= _ROWS_PER_WRITE:
-                    writers[i].write_table(pa.concat_tables(pending[i]))
-                    pending[i].clear()
-                    held[i] = 0
-        for i, w in enumerate(writers):
+            if sum(held) >= _ROWS_PER_WRITE:
+                for i in range(len(buckets)):
+                    if pending[i]:
+                        write(i)
+        for i in range(len(buckets)):
             if pending[i]:
-                w.write_table(pa.concat_tables(pending[i]))
-            pending[i].clear()
-            w.close()
-        for i, bucket in enumerate(buckets):
-            path = spill / f"bucket-{i:04d}.parquet"
-            t = pq.read_table(path).combine_chunks()
-            path.unlink()
-            yield bucket, t
-            del t
+                write(i)
     finally:
-        for w in writers:
+        for w in writers.values():
             w.close()
-        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _spill_path(spill: Path, bucket: int, part: int) -> Path:
+    return spill / f"bucket-{bucket:04d}-{part:03d}.parquet"
+
+
+def _build(names: list[str], sources: list[Path], stops_path: Path, legs_path: Path) -> tuple[int, int, dict[str, int]]:
+    """The itineraries of the actors ``names`` from the itinerary rows in ``sources``, written to two GeoParquet files.
+
+    Returns the numbers of stops and legs written, and the stops of each itinerary.
+    """
+    import pyarrow as pa
+
+    from ..itinerary import build_itineraries
+
+    tables = [work.read_itin(f) for f in sources]
+    itin = pa.concat_tables(tables).combine_chunks() if tables else work.ITIN_SCHEMA.empty_table()
+    del tables
+    sizes: dict[str, int] = {}
+    batch: list[Any] = []
+    batched = 0  # stops in batch
+    with _GeoWriter(stops_path, "stops") as stops, _GeoWriter(legs_path, "legs") as legs:
+        for actor, rows in _by_actor(itin, names):
+            events = work.events_from_itin(itin.take(pa.array(rows)))
+            for it in build_itineraries(events, actors={actor}):
+                batch.append(it)
+                sizes[it.actor] = len(it.stops)
+                batched += len(it.stops)
+            if batched >= _ROWS_PER_WRITE:
+                stops.write(_stops_table(batch))
+                legs.write(_legs_table(batch))
+                batch.clear()
+                batched = 0
+        stops.write(_stops_table(batch))
+        legs.write(_legs_table(batch))
+    return stops.rows, legs.rows, sizes
+
+
+@contextlib.contextmanager
+def _mapper(workers: int) -> Iterator[Any]:
+    """``map`` over ``workers`` local processes (each ending with this one), or in this process for one."""
+    if workers <= 1:
+        yield map
+        return
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"),
+                                  initializer=work.worker_init, initargs=(os.getpid(),), max_tasks_per_child=1)
+    try:
+        yield pool.map
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _by_actor(itin: Any, only: list[str]) -> Iterator[tuple[str, Any]]:
@@ -146,45 +191,59 @@ def _by_actor(itin: Any, only: list[str]) -> Iterator[tuple[str, Any]]:
                     cut = j
 
 
-def write_itineraries(state: State, n_chunks: int) -> tuple[int, int, dict[str, int]]:
-    """Build the itineraries one traveller at a time and write ``stops/`` and ``legs/`` as they are built.
+def write_itineraries(state: State, n_chunks: int, workers: int = 1) -> tuple[int, int, dict[str, int]]:
+    """Build the itineraries a bucket of travellers at a time on ``workers`` processes; write ``stops/`` and ``legs/``.
 
     A traveller's itinerary depends only on the events that name them, so each is built
-    from those rows alone. Travellers come in name order, a bucket of them at a time
-    (:func:`_bucket_tables`), so memory is bounded by a bucket (or the largest traveller),
-    not by the corpus. Stops and legs are written in that order, each traveller's in
-    ``seq`` order; legs get their lines as they are written.
+    from those rows alone. Travellers are cut, in name order, into buckets of about
+    :data:`_ROWS_PER_BUCKET` rows (at least two per worker, so that all work). With more than
+    one bucket, the workers first copy each bucket's rows out of their share of the chunks'
+    files (each file read once); then each bucket is built on its own and written as
+    ``part-<bucket>`` of ``stops/`` and ``legs/``: memory is bounded by a bucket (or the
+    largest traveller) per worker, not by the corpus. Within a part, travellers come in name
+    order, each one's stops and legs in ``seq`` order.
     Returns the numbers of stops and legs, and the stops of each itinerary.
     """
-    import pyarrow as pa
-
-    from ..itinerary import build_itineraries
-
     files = [p for i in range(n_chunks) if (p := state.part("itin", i)).exists()]
+    spill = state.dir / "buckets"
+    shutil.rmtree(spill, ignore_errors=True)  # left by a killed run
+    total = sum(_itin_rows(f) for f in files)
+    limit = max(1, min(_ROWS_PER_BUCKET, math.ceil(total / (2 * workers)) if workers > 1 else _ROWS_PER_BUCKET))
+    share = [files[h::workers] for h in range(workers) if files[h::workers]]
+    n_stops = n_legs = 0
     sizes: dict[str, int] = {}
-    batch: list[Any] = []
-    batched = 0  # stops in batch
-    with _GeoWriter(state.part("stops", 0), "stops") as stops, _GeoWriter(state.part("legs", 0), "legs") as legs:
+    try:
+        with _mapper(min(workers, len(share)) if total > limit else 1) as pmap:
+            counts: dict[str, int] = {}
+            for part in pmap(_actor_rows, share):
+                for k, v in part.items():
+                    counts[k] = counts.get(k, 0) + v
+            buckets = _buckets(counts, limit) or [[]]
+            del counts
+            if len(buckets) == 1:
+                sources = [files]
+            else:
+                spill.mkdir(parents=True, exist_ok=True)
+                list(pmap(_spill, share, [buckets] * len(share), [spill] * len(share), range(len(share))))
+                sources = [[p for h in range(len(share)) if (p := _spill_path(spill, i, h)).exists()]
+                           for i in range(len(buckets))]
+            outs = [(state.part("stops", i), state.part("legs", i)) for i in range(len(buckets))]
+            for s, l, z in pmap(_build, buckets, sources, [o[0] for o in outs], [o[1] for o in outs]):
+                n_stops, n_legs = n_stops + s, n_legs + l
+                sizes.update(z)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    for table in ("stops", "legs"):  # parts of an earlier run with more buckets
+        for p in (state.root / table).glob("part-*.parquet"):
+            if p.name[5:11].isdigit() and int(p.name[5:11]) >= len(buckets):
+                p.unlink(missing_ok=True)
+    return n_stops, n_legs, sizes
 
-        def flush() -> None:
-            stops.write(_stops_table(batch))
-            legs.write(_legs_table(batch))
-            batch.clear()
 
-        spill = state.dir / "buckets"
-        shutil.rmtree(spill, ignore_errors=True)  # left by a killed run
-        for only, itin in _bucket_tables(files, _buckets(_actor_rows(files), _ROWS_PER_BUCKET), spill):
-            for actor, rows in _by_actor(itin, only):
-                events = work.events_from_itin(itin.take(pa.array(rows)))
-                for it in build_itineraries(events, actors={actor}):
-                    batch.append(it)
-                    sizes[it.actor] = len(it.stops)
-                    batched += len(it.stops)
-                if batched >= _ROWS_PER_WRITE:
-                    flush()
-                    batched = 0
-        flush()
-    return stops.rows, legs.rows, sizes
+def _itin_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 _ENDS = ("from_lat", "from_lon", "to_lat", "to_lon")
@@ -257,7 +316,7 @@ def _geometry(table: str, piece: Any) -> tuple[Any, Any, set[int]]:
 #: Rows per write of the stops and legs (a slice's points and lines are made together).
 _ROWS_PER_WRITE = 20_000
 #: The finishing step holds the itinerary rows of at most about this many events at a time.
-_ROWS_PER_BUCKET = 400_000
+_ROWS_PER_BUCKET = 200_000
 #: GeoParquet's names of shapely's geometry type ids (as geopandas writes them).
 _GEOMETRY_TYPES = ("Point", "LineString", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
                    "GeometryCollection")
