@@ -136,7 +136,11 @@ def _build(names: list[str], sources: list[Path], stops_path: Path, legs_path: P
 
 @contextlib.contextmanager
 def _mapper(workers: int) -> Iterator[Any]:
-    """``map`` over ``workers`` local processes (each ending with this one), or in this process for one."""
+    """``map`` over ``workers`` local processes (each ending with this one), or in this process for one.
+
+    Each task gets a fresh process, so that what one bucket's Arrow buffers took is not kept
+    through the next (0.2 GiB more per process at the peak otherwise).
+    """
     if workers <= 1:
         yield map
         return
