@@ -175,7 +175,7 @@ def bench_batch(n_docs: int, workers: int, keep: Path | None) -> dict:
             "analysis_s": round(analysis, 1), "finish_s": round(finish, 1),
             "finish_share": round(finish / analysis, 3) if analysis else None,
             "peak_rss_gib": round(mem.peak / 2**30, 2), "processes_at_peak": mem.peak_processes,
-            # the finishing step is the last finish_s seconds of the run, in the parent alone
+            # the finishing step is the last finish_s seconds of the run (the driver and its finishing processes)
             "peak_analysis_gib": round(mem.peak_between(0, wall - finish)[0] / 2**30, 2),
             "peak_finish_gib": round(mem.peak_between(wall - finish)[0] / 2**30, 2),
             "events": report["counts"]["events"], "itineraries": report["counts"]["itineraries"],

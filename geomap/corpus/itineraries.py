@@ -65,14 +65,15 @@ def _spill(files: list[Path], buckets: list[list[str]], spill: Path, part: int) 
     bucket_of = np.repeat(np.arange(len(buckets)), [len(b) for b in buckets])
     writers: dict[int, Any] = {}
     pending: list[list[Any]] = [[] for _ in buckets]
-    held = [0] * len(buckets)  # rows in each bucket's pending tables
+    held = 0  # rows in all pending tables
 
-    def write(i: int) -> None:
-        if i not in writers:
-            writers[i] = pq.ParquetWriter(str(_spill_path(spill, i, part)), work.ITIN_SCHEMA)
-        writers[i].write_table(pa.concat_tables(pending[i]))
-        pending[i].clear()
-        held[i] = 0
+    def flush() -> None:
+        for i, tables in enumerate(pending):
+            if tables:
+                if i not in writers:
+                    writers[i] = pq.ParquetWriter(str(_spill_path(spill, i, part)), work.ITIN_SCHEMA)
+                writers[i].write_table(pa.concat_tables(tables))
+                tables.clear()
 
     try:
         for f in files:
@@ -85,14 +86,11 @@ def _spill(files: list[Path], buckets: list[list[str]], spill: Path, part: int) 
             rows_of = parents[known]
             for i in np.unique(which):
                 pending[i].append(t.take(pa.array(np.unique(rows_of[which == i]))))
-                held[i] += pending[i][-1].num_rows
-            if sum(held) >= _ROWS_PER_WRITE:
-                for i in range(len(buckets)):
-                    if pending[i]:
-                        write(i)
-        for i in range(len(buckets)):
-            if pending[i]:
-                write(i)
+                held += pending[i][-1].num_rows
+            if held >= _ROWS_PER_WRITE:
+                flush()
+                held = 0
+        flush()
     finally:
         for w in writers.values():
             w.close()
@@ -118,6 +116,12 @@ def _build(names: list[str], sources: list[Path], stops_path: Path, legs_path: P
     batch: list[Any] = []
     batched = 0  # stops in batch
     with _GeoWriter(stops_path, "stops") as stops, _GeoWriter(legs_path, "legs") as legs:
+
+        def flush() -> None:
+            stops.write(_stops_table(batch))
+            legs.write(_legs_table(batch))
+            batch.clear()
+
         for actor, rows in _by_actor(itin, names):
             events = work.events_from_itin(itin.take(pa.array(rows)))
             for it in build_itineraries(events, actors={actor}):
@@ -125,12 +129,9 @@ def _build(names: list[str], sources: list[Path], stops_path: Path, legs_path: P
                 sizes[it.actor] = len(it.stops)
                 batched += len(it.stops)
             if batched >= _ROWS_PER_WRITE:
-                stops.write(_stops_table(batch))
-                legs.write(_legs_table(batch))
-                batch.clear()
+                flush()
                 batched = 0
-        stops.write(_stops_table(batch))
-        legs.write(_legs_table(batch))
+        flush()
     return stops.rows, legs.rows, sizes
 
 
@@ -211,18 +212,17 @@ def write_itineraries(state: State, n_chunks: int, workers: int = 1) -> tuple[in
     files = [p for i in range(n_chunks) if (p := state.part("itin", i)).exists()]
     spill = state.dir / "buckets"
     shutil.rmtree(spill, ignore_errors=True)  # left by a killed run
-    total = sum(_itin_rows(f) for f in files)
-    limit = max(1, min(_ROWS_PER_BUCKET, math.ceil(total / (2 * workers)) if workers > 1 else _ROWS_PER_BUCKET))
     share = [files[h::workers] for h in range(workers) if files[h::workers]]
     n_stops = n_legs = 0
     sizes: dict[str, int] = {}
     try:
-        with _mapper(min(workers, len(share)) if total > limit else 1) as pmap:
+        with _mapper(len(share)) as pmap:
             counts: dict[str, int] = {}
             for part in pmap(_actor_rows, share):
                 for k, v in part.items():
                     counts[k] = counts.get(k, 0) + v
-            buckets = _buckets(counts, limit) or [[]]
+            limit = _ROWS_PER_BUCKET if len(share) <= 1 else math.ceil(sum(counts.values()) / (2 * len(share)))
+            buckets = _buckets(counts, max(1, min(_ROWS_PER_BUCKET, limit))) or [[]]
             del counts
             if len(buckets) == 1:
                 sources = [files]
@@ -242,12 +242,6 @@ def write_itineraries(state: State, n_chunks: int, workers: int = 1) -> tuple[in
             if p.name[5:11].isdigit() and int(p.name[5:11]) >= len(buckets):
                 p.unlink(missing_ok=True)
     return n_stops, n_legs, sizes
-
-
-def _itin_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
 
 
 _ENDS = ("from_lat", "from_lon", "to_lat", "to_lon")

@@ -12,9 +12,9 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InputError
