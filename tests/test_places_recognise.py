@@ -209,3 +209,36 @@ def test_diseases_named_after_places_and_words_before_of_are_not_towns(gazetteer
 
 def test_a_preposition_of_movement_along_a_street_the_gazetteer_lacks(gazetteer):
     assert [m.name for m in find_mentions("Crowds walked along the Champs-Élysées.", gazetteer)] == ["Champs-Élysées"]
+
+
+def test_a_name_the_text_defines_as_a_place_stays_a_place_beside_its_namesake(gazetteer):
+    text = ("Garfield is a small town on the river. It was named after President James Garfield. "
+            "Garfield holds a fair each June.")
+    starts = [m.start for m in find_mentions(text, gazetteer) if m.name == "Garfield"]
+    assert starts == [0, text.rindex("Garfield")]
+
+
+def test_only_a_place_noun_that_ends_the_phrase_defines_a_place():
+    from geomap.places.recognise import defined_places
+
+    text = "Dover is the county town of Kent. Marsh, a city official, spoke. Ruiz is a town councillor."
+    assert defined_places(text) == {"dover"}
+
+
+def test_a_given_name_before_a_small_area_is_a_person(gazetteer):
+    assert names("The hall is named for George Hamilton, who paid for it.", gazetteer) == []
+
+
+def test_a_possessive_after_a_preposition_is_a_persons(gazetteer):
+    text = "Police named the victim as Daniel Ortega Flores. A bench stands in Flores' memory."
+    assert "Flores" not in names(text, gazetteer)
+
+
+def test_a_place_after_a_preposition_before_a_comma_and_a_speech_verb(gazetteer):
+    assert names("Sam Reyes, who runs a diner in Urbana, said sales fell.", gazetteer) == ["Urbana"]
+
+
+def test_a_run_ending_in_a_country_after_a_word_that_is_no_given_name_is_nobody(gazetteer):
+    assert not any("Georgia" in n for _, _, n in find_people("A Senior Official Visits Georgia. He arrived.", gazetteer))
+    text = "The charity Children's Villages Sudan reports that life in Sudan is hard."
+    assert "Sudan" in names(text, gazetteer)

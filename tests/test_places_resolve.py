@@ -91,3 +91,41 @@ def test_merge_folds_answers_in_and_keeps_reasons():
     assert got[0].unresolved_reason == "service error: timeout" and got[0].service == "nominatim"
     assert got[1].source == "container" and got[1].resolved_name == "Lebanon" and got[1].unresolved_reason is None
     assert m.open
+
+
+def test_a_town_and_its_county_named_apart_read_each_other(gazetteer):
+    got = _places("Storms hit Lancaster as Fairfield County opened shelters.", gazetteer)
+    assert got["Lancaster"].country_code == "US" and abs(got["Lancaster"].lat - got["Fairfield County"].lat) < 0.5
+    got = _places("Deputies from Limestone County searched a house in Athens on Tuesday.", gazetteer)
+    assert abs(got["Athens"].lat - got["Limestone County"].lat) < 0.5 and abs(got["Athens"].lon - got["Limestone County"].lon) < 0.5
+
+
+class _Towns:
+    """Two names, each a big town far away or a small one near the other's small one."""
+
+    rows = {
+        "Alder": [Candidate(1, "Alder", 10.0, 10.0, "AA", "city", 500_000), Candidate(2, "Alder", 40.0, -90.0, "BB", "city", 2_000)],
+        "Birch": [Candidate(3, "Birch", 20.0, 20.0, "AA", "city", 300_000), Candidate(4, "Birch", 40.1, -90.1, "BB", "city", 1_000)],
+        "Cedar County": [Candidate(5, "Cedar County", 40.05, -90.05, "BB", "admin", 0, "ADM2", "CC"),
+                         Candidate(6, "Cedar County", 30.0, 30.0, "DD", "admin", 0, "ADM2", "CC")],
+    }
+
+    def lookup(self, name, *, limit=50):
+        return self.rows.get(name, [])[:limit]
+
+    def demonym(self, word):
+        return None
+
+
+def _read(text, names):
+    mentions = [Mention(n, text.index(n), text.index(n) + len(n)) for n in names]
+    return {p.name: p.geonameid for p in resolve(mentions, _Towns()).places}
+
+
+def test_two_small_namesakes_close_together_do_not_pull_each_other():
+    assert _read("Alder and Birch.", ["Alder", "Birch"]) == {"Alder": 1, "Birch": 3}
+
+
+def test_a_county_close_to_a_small_namesake_pulls_it():
+    got = _read("Alder and Cedar County.", ["Alder", "Cedar County"])
+    assert got == {"Alder": 2, "Cedar County": 5}

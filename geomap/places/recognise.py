@@ -396,6 +396,8 @@ def find_people(
             w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS or w in _STREETS for w in lows
         )
         placey = index is not None and _whole_is_place(index, name_toks, text)
+        if multi and not honorific and _area_after_a_word(index, name_toks):
+            placey = True  # "Official Visits Georgia", "Children's Villages Sudan reports": no one is called that
         is_person = False
         if titled and not institutional and (not placey or honorific):
             is_person = True
@@ -428,6 +430,19 @@ def _whole_is_place(index: NameIndex, toks: list[Token], text: str) -> bool:
     return index.has_key(key) or index.demonym(span) is not None
 
 
+def _area(index: NameIndex, word: str) -> bool:
+    """Whether ``word`` is the own name of a country or of a region of 100,000 people or more."""
+    cands = index.lookup(word, limit=5) if index.has_key(normalize_name(word)) else []
+    return any(
+        c.match == "name" and (c.kind == "country" or (c.kind == "admin" and c.population >= 100_000)) for c in cands
+    )
+
+
+def _area_after_a_word(index: NameIndex | None, toks: list[Token]) -> bool:
+    """A name that ends in a country or region after a word that is no given name ("Visits Georgia")."""
+    return index is not None and len(toks) >= 2 and not _first_name(index, toks[0].text) and _area(index, toks[-1].text)
+
+
 def _given_family(index: NameIndex | None, toks: list[Token], text: str) -> bool:
     """"Florence Pugh", "Jack London", "Matthew D. Flores": a given name, then a family name."""
     if index is None or not 2 <= len(toks) <= 4 or not _first_name(index, toks[0].text):
@@ -436,8 +451,8 @@ def _given_family(index: NameIndex | None, toks: list[Token], text: str) -> bool
     if len(last.text) < 2 or not last.text[1:].islower():
         return False
     # "Austin Texas", "Florence Italy": a given-name-like town before its state or country
-    cands = index.lookup(last.text, limit=5) if index.has_key(normalize_name(last.text)) else []
-    return not any(c.kind in ("country", "admin") and c.match == "name" for c in cands)
+    # ("George Hamilton" stays a person: Hamilton, Bermuda, is a parish of 6,000)
+    return not _area(index, last.text)
 
 
 _SINO_KOREAN = frozenset("kim lee park choi jong un il sung xi jinping li wang zhang liu chen yang".split())
@@ -507,6 +522,7 @@ def find_mentions(
             person_words.add(words[-1].lower())
             if words[0].lower() in _SINO_KOREAN:
                 person_words.add(words[0].lower())
+    person_words -= defined_places(text)  # "Marion is a city ... named after Francis Marion": Marion stays a place
     maxw = max(1, min(index.max_words(), 8))
     mentions: list[Mention] = []
     for r0, r1 in _cap_runs(tokens, text):
@@ -671,10 +687,12 @@ def _judge(
     lead_in_name = bool(suffix) and suffix[0] not in JURISDICTION_HEADS and suffix[0] not in CONNECTORS
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
+    possessive = re.match(r"['’](?:s\b|\s)", text[e : e + 2]) is not None  # "in Clinton's speech", "in Flores' honor"
     in_place_context = (
-        (before is not None and before.text.lower() in _PLACE_PREPS)
+        (before is not None and before.text.lower() in _PLACE_PREPS and not (possessive and k == run_end))
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
+        or (k == run_end and _DEFINITION.match(text, e, min(len(text), e + 200)) is not None)
     )
     if single and low in person_words and not in_place_context:
         return None
@@ -687,7 +705,7 @@ def _judge(
     if lead_in_name and not strong:
         return None  # "Metro Nashville", "Titan Operating": only a well-known place leads another name
     # "Chelsea said": a lone small town before a speech verb is a person; "Moscow said" stays a place
-    if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong:
+    if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong and not in_place_context:
         return None
     if (
         not any(c.match == "name" for c in cands)
@@ -821,10 +839,32 @@ _CUE_NOUNS = frozenset(
     """village villages town towns city cities hamlet settlement suburb neighbourhood neighborhood district province
     region county commune municipality island port camp oasis enclave""".split()
 )
-_APPOSITION = re.compile(
-    r",\s+(?:a|an|the)\s+(?:[a-z][\w-]*\s+){0,3}?(village|town|city|hamlet|settlement|suburb|district|"
-    r"neighbou?rhood|region|province|island|port|camp|base|municipality|commune|oasis|enclave)\b"
+#: What the text calls a name when it defines it: "Annaya, a village in Lebanon", "Marlow is a
+#: small town on the Thames", "Tula (Russian: Тула) is the capital of ...". The noun must end the
+#: phrase, so "a town councillor" or "a city official" define no place.
+_PLACE_NOUNS = (
+    r"village|town|city|hamlet|settlement|suburb|district|neighbou?rhood|region|province|island|port|camp|base|"
+    r"municipality|commune|oasis|enclave|community|locality|county|parish|township|borough|capital|seat|"
+    r"county seat|census-designated place"
 )
+_DEFINES = (
+    r"(?:\s*\([^()]{0,80}\))?(?:,\s+|\s+(?:is|was)\s+(?:also\s+|now\s+|still\s+)?)(?:a|an|the)\s+"
+    r"(?:[\w-]+\s+){0,4}?(" + _PLACE_NOUNS + r")\b(?=\s*(?:[,.;:(]|$|(?:in|of|on|near|at|along|located|"
+    r"situated|and|with|about|north|south|east|west|some|just|close|between|within|which|that)\b))"
+)
+_APPOSITION = re.compile(r",\s+(?:a|an|the)\s+(?:[a-z][\w-]*\s+){0,3}?(" + _PLACE_NOUNS + r")\b")
+_DEFINITION = re.compile(_DEFINES)
+#: A single capitalised name the text defines as a place, anywhere in it.
+_DEFINED_NAME = re.compile(r"\b([A-Z][\w'’-]+)(?=" + _DEFINES + r")")
+
+
+def defined_places(text: str) -> set[str]:
+    """Single-word names the text defines as places ("Marion is a small city in ..."), lower-cased.
+
+    >>> sorted(defined_places("Marion is a small city in Ohio. Smith, a town councillor, agreed."))
+    ['marion']
+    """
+    return {m.group(1).lower() for m in _DEFINED_NAME.finditer(text)}
 #: Prepositions of place and motion that make a rare capitalised name a place ("fled to Kutupalong").
 _OPEN_PREPS = frozenset("in near outside into at via along across".split())
 _MOTION_TO = frozenset(
@@ -970,8 +1010,9 @@ def _place_cue(
         if text[tokens[r0 - 2].end : s] == " of ":
             cue = tokens[r0 - 2].text.lower().rstrip("s")
             return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
-    # an apposition after it: "Annaya, a village in Lebanon"
+    # an apposition or a definition after it: "Annaya, a village in Lebanon", "Annaya is a village"
     m = _APPOSITION.match(text, e, min(len(text), e + 80)) if text[e : e + 1] == "," else None
+    m = m or _DEFINITION.match(text, e, min(len(text), e + 200))
     if m is not None:
         cue = m.group(1)
         return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False

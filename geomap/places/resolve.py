@@ -34,6 +34,8 @@ class CandidateSource(Protocol):
     def demonym(self, word: str) -> Candidate | None: ...
 
 
+#: Weight of a likely reading of another name close by (times its likelihood).
+_NEIGHBOUR = 3.0
 _KIND_PRIOR = {"country": 14.0, "admin": 8.0, "region": 10.0, "water": 9.0, "landmark": 3.0, "city": 1.0}
 _MAX_CITY_FOCUS = 10.0
 
@@ -45,10 +47,56 @@ class Focus:
     countries: dict[str, float]
     admin1: dict[tuple[str, str], float]
     anchors: tuple[tuple[float, float], ...] = ()
+    #: the likely readings of the document's other names, for :meth:`neighbour`
+    readings: "_Readings | None" = None
+    name: str = ""
 
     @classmethod
     def empty(cls) -> "Focus":
         return cls({}, {})
+
+    def neighbour(self, c: Candidate) -> float:
+        """The likelihood of the most likely reading of another name within :data:`_NEAR_KM` of
+        candidate ``c`` that pairs a town or site with a county ("Huntsville" and "Walker County")."""
+        return self.readings.near(c, self.name) if self.readings is not None else 0.0
+
+
+#: How close two readings must lie to support each other: a town and its county, a suburb and its city.
+_NEAR_KM = 40.0
+#: Readings of a name less likely than this (in the first reading) support no other name.
+_MIN_READING = 0.15
+#: A reading this likely supports its neighbours fully; less likely ones in proportion.
+_LIKELY_READING = 0.3
+_CELL = 0.5  # degrees
+
+
+class _Readings:
+    """The likely readings of each name, in a grid of half-degree cells. A town lies in or near its
+    county: of all the Walker Counties and Huntsvilles, the pair that lies together is the one meant.
+    Two towns close together are no such pair: small namesakes lie near each other by chance."""
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[int, int], list[tuple[Candidate, float, str]]] = {}
+
+    def add(self, c: Candidate, weight: float, name: str) -> None:
+        self._cells.setdefault((int(c.lat // _CELL), int(c.lon // _CELL)), []).append((c, weight, name))
+
+    def __bool__(self) -> bool:
+        return bool(self._cells)
+
+    def has_county(self) -> bool:
+        return any(c.feature_code == "ADM2" for cell in self._cells.values() for c, _, _ in cell)
+
+    def near(self, c: Candidate, name: str) -> float:
+        best, county = 0.0, c.feature_code == "ADM2"
+        i, j = int(c.lat // _CELL), int(c.lon // _CELL)
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for o, w, n in self._cells.get((i + di, j + dj), ()):
+                    if w > best and (o.feature_code == "ADM2") != county and n not in name and name not in n \
+                            and _km(c.lat, c.lon, o.lat, o.lon) < _NEAR_KM:
+                        best = w  # "Springfield City" is no neighbour of "Springfield"
+        return best
 
 
 @dataclass
@@ -58,6 +106,7 @@ class _Evidence:
     countries: dict[str, Counter] = field(default_factory=dict)
     admin1: dict[str, Counter] = field(default_factory=dict)
     anchors: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    readings: _Readings = field(default_factory=_Readings)
 
     def focus_without(self, name: str) -> Focus:
         countries: Counter = Counter()
@@ -77,6 +126,8 @@ class _Evidence:
             {k: v / tc for k, v in countries.items()} if tc else {},
             {k: v / ta for k, v in admin1.items()} if ta >= 1.0 else {},
             tuple(anchors[:50]),
+            self.readings or None,
+            name,
         )
 
 
@@ -153,6 +204,13 @@ def score_parts(
     bonus = min(bonus, _MAX_CITY_FOCUS) if c.kind in ("city", "landmark") else bonus
     if bonus:
         parts.append(("focus", bonus))
+    if (
+        focus.readings is not None and parent is None and c.match == "name"
+        and c.kind in ("city", "landmark", "admin") and c.feature_code != "ADM1"
+    ):
+        near = focus.neighbour(c)  # "Huntsville" and "Walker County": the Texan pair lies together
+        if near:
+            parts.append(("neighbour", round(_NEIGHBOUR * min(1.0, near / _LIKELY_READING), 3)))
     if parent is not None:
         if parent.kind == "country" and c.country_code == parent.country_code:
             parts.append(("container", 6.0))
@@ -228,6 +286,16 @@ def _evidence(
             ev.admin1.setdefault(name, Counter())[(c.country_code, c.admin1)] += conf
         if (c.kind in ("city", "landmark") or c.feature_code == "ADM2") and conf >= 0.9:
             ev.anchors.setdefault(name, []).append((c.lat, c.lon))
+    seen: set[str] = set()
+    for m, got in zip(mentions, picks):
+        name = normalize_name(m.name)
+        if got is None or got.candidate is None or name in seen or m.hint == "demonym":
+            continue
+        seen.add(name)
+        for behind, c in got.alternatives or ((0.0, got.candidate),):
+            w = got.confidence * math.exp(behind)
+            if w >= _MIN_READING and (c.kind in ("city", "landmark") or c.feature_code == "ADM2"):
+                ev.readings.add(c, round(w, 3), name)
     return ev
 
 
@@ -284,6 +352,11 @@ def resolve(
     first = _pick_all(mentions, cands, index, lambda name: Focus.empty(), bias, False)
     evidence = _evidence(mentions, first, cands)
     picks = _pick_all(mentions, cands, index, functools.cache(evidence.focus_without), bias, explain)
+    if evidence.readings.has_county():
+        # a third reading: the towns and counties of the second support each other ("Lancaster" made
+        # the Ohio one by its county makes "Fairfield County" the Ohio one in turn)
+        evidence.readings = _evidence(mentions, picks, cands).readings
+        picks = _pick_all(mentions, cands, index, functools.cache(evidence.focus_without), bias, explain)
     focus = evidence.focus_without("")
 
     # one referent per name: the mention with a parent or cue word, else the most confident one
