@@ -242,3 +242,32 @@ def test_a_run_ending_in_a_country_after_a_word_that_is_no_given_name_is_nobody(
     assert not any("Georgia" in n for _, _, n in find_people("A Senior Official Visits Georgia. He arrived.", gazetteer))
     text = "The charity Children's Villages Sudan reports that life in Sudan is hard."
     assert "Sudan" in names(text, gazetteer)
+
+
+def test_a_party_and_home_town_tag_names_a_place(gazetteer):
+    text = "State Sen. Maria Lopez, D-Kerrville, and Rep. Tom Hale (R-Nacogdoches) filed the bill."
+    assert names(text, gazetteer) == ["Kerrville", "Nacogdoches"]
+
+
+def test_someone_described_by_a_town_and_a_party(gazetteer):
+    assert names("Rep. John Smith, a Findlay Republican, said no.", gazetteer) == ["Findlay"]
+
+
+def test_a_spaced_dash_parts_a_dateline_from_the_story(gazetteer):
+    assert names("TOLEDO - A Sandusky teacher won the award.", gazetteer) == ["TOLEDO", "Sandusky"]
+
+
+def test_an_institution_of_a_town_behind_its_modifiers_keeps_the_town(gazetteer):
+    assert names("The Elyria Volunteer Fire Department responded.", gazetteer) == ["Elyria"]
+    assert names("Enrollment at Texas Southern University rose.", gazetteer) != ["Texas"]
+
+
+def test_a_town_named_like_a_stream_is_the_town(gazetteer):
+    (p,) = resolved("A Walnut Creek couple won the lottery.", gazetteer)
+    assert p.kind == "city" and p.country_code == "US"
+
+
+def test_capitals_of_a_title_case_headline_do_not_join_a_place_to_a_name(gazetteer):
+    assert "Tulsa" in names("Senate Panel Backs Tulsa Bridge Plan. Lawmakers voted 7-2 on Monday.", gazetteer)
+    # a sentence of names is no headline
+    assert names("Rep. John Smith, a Findlay Republican, said no.", gazetteer) == ["Findlay"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -229,6 +229,56 @@ _PLACE_MODIFIER_SUFFIXES = frozenset(
 )
 
 
+_PARTY_CODES = frozenset("D R I DFL Ind".split())
+#: Words after a place name that make the run someone from it: "the Decatur Democrat".
+_PARTISANS = frozenset("republican republicans democrat democrats".split())
+#: Words that may stand between a place and its institution: "Bantam Superior Court",
+#: "Tega Cay Volunteer Fire Department".
+_INSTITUTION_MODIFIERS = frozenset("volunteer superior municipal general public community regional juvenile".split())
+#: A party and home-town tag before a name, as US news writes them: "(R-Ocilla)", "D-Kanawha".
+_HOME_TAG = re.compile(r"(?:^|[\s(\[,])(?:D|R|I|DFL|Ind)-$")
+
+
+def _title_case_headline(text: str, index: NameIndex) -> int:
+    """Where a headline in title case at the top of the text ends, or 0: "Senior Official Visits Georgia"."""
+    m = _HEADLINE.match(text)
+    if m is None:
+        return 0
+    if m.end() >= len(text.rstrip()):
+        return 0  # a headline stands above a story
+    # the plain words of the line (no names, no places): capitalised nearly all, as titles are
+    words = [
+        w for w in re.findall(r"[^\W\d_][\w'’-]*", m.group(1))
+        if len(w) >= 4 and _freq(index, w.lower()) >= 3.5 and not _first_name(index, w)
+        and not index.has_key(normalize_name(w))
+    ]
+    capped = [w for w in words if w[:1].isupper()]
+    return m.end(1) if len(words) >= 3 and len(capped) >= 0.8 * len(words) else 0
+
+
+_HEADLINE = re.compile(r"""\s*([^\n]{10,160}?)(?:(?<=[a-z0-9'"”’)])[.!?](?:\s|$)|\n|$)""")
+
+
+def _plain_word(index: NameIndex, word: str, *, title: bool = False) -> bool:
+    """A common English word that heads no institution, medium or team name (nor a title
+    of the person named next, unless ``title``)."""
+    return (
+        _freq(index, word) >= _COMMON_ZIPF and word not in NAMED_AFTER and word not in ORG_HEADS
+        and word not in JURISDICTION_HEADS and word not in CONNECTORS and (title or not _is_title(word))
+    )
+
+
+def _institution_of_place(suffix: Sequence[str]) -> bool:
+    """Whether the words after a place name make an institution of it ("Police Department",
+    "Volunteer Fire Department"), which keeps the place a place."""
+    for w in suffix:
+        if w in JURISDICTION_HEADS:
+            return True
+        if w not in _INSTITUTION_MODIFIERS:
+            return False
+    return False
+
+
 def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     """"DPRK-South Korea", "Syrian-Turkish", "Washington-Moscow": capitalised parts that name places,
     in a compound the index does not know, become tokens of their own ("Komsomolsk-on-Amur",
@@ -236,6 +286,10 @@ def _split_compounds(tokens: list[Token], index: NameIndex) -> list[Token]:
     out: list[Token] = []
     for t in tokens:
         parts = t.text.split("-")
+        if len(parts) >= 2 and parts[0] in _PARTY_CODES and parts[1][:1].isupper():
+            rest = t.text[len(parts[0]) + 1 :]  # "D-Kanawha": the party, then the member's home
+            out.append(Token(rest, t.start + len(parts[0]) + 1, t.end, t.dotted))
+            continue
         if len(parts) >= 2 and parts[-1] in _PLACE_MODIFIER_SUFFIXES and parts[0][:1].isupper():
             head = "-".join(parts[:-1])
             if index.has_key(normalize_name(head)) or index.demonym(head) is not None:
@@ -275,8 +329,8 @@ def _sentence_initial(text: str, tok: Token) -> bool:
 def _joins(text: str, a: Token, b: Token) -> bool:
     """Whether two neighbouring tokens can stand in one name."""
     gap = text[a.end : b.start]
-    if gap.strip(" ") == "" or (gap.strip(" ") == "-" and gap != "-"):
-        return True
+    if gap.strip(" ") == "":
+        return True  # a spaced dash parts a dateline from the story: "BANTAM - A Danbury mason"
     # "St. Petersburg", "Matthew D. Flores"
     return gap.strip() == "." and a.dotted and (a.text.lower() in _JOIN_ABBREV or (len(a.text) == 1 and a.text.isupper()))
 
@@ -394,7 +448,7 @@ def find_people(
         multi = len(words) >= 2 and not any(w in CONNECTORS for w in lows)
         institutional = any(
             w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS or w in _STREETS for w in lows
-        )
+        ) or lows[-1] in _PARTISANS  # "a Findlay Republican" describes someone
         placey = index is not None and _whole_is_place(index, name_toks, text)
         if multi and not honorific and _area_after_a_word(index, name_toks):
             placey = True  # "Official Visits Georgia", "Children's Villages Sudan reports": no one is called that
@@ -524,6 +578,7 @@ def find_mentions(
                 person_words.add(words[0].lower())
     person_words -= defined_places(text)  # "Marion is a city ... named after Francis Marion": Marion stays a place
     maxw = max(1, min(index.max_words(), 8))
+    headline = _title_case_headline(text, index)
     mentions: list[Mention] = []
     for r0, r1 in _cap_runs(tokens, text):
         features = [
@@ -549,7 +604,7 @@ def find_mentions(
                 if found and i == prev_end:
                     i += n  # "British Columbia Maritime Employers": the rest of a run after a place is not a place
                     continue
-                m = _judge(text, tokens, index, i, i + n, prev_end, g1, what, person_spans, person_words)
+                m = _judge(text, tokens, index, i, i + n, prev_end, g1, what, person_spans, person_words, headline)
                 if m is not None:
                     mentions.append(m)
                     prev_end = i + n
@@ -651,8 +706,11 @@ def _judge(
     what: str,
     person_spans: _Spans,
     person_words: set[str],
+    headline: int = 0,
 ) -> Mention | None:
-    """Decide whether tokens[i:k] (a gazetteer match inside a capitalised run) is a place mention."""
+    """Decide whether tokens[i:k] (a gazetteer match inside a capitalised run) is a place mention.
+
+    ``headline``: where a title-case headline at the top of the text ends (0 for none)."""
     toks = tokens[i:k]
     s, e = toks[0].start, toks[-1].end
     name = text[s:e]
@@ -675,21 +733,32 @@ def _judge(
     if any(w in CONNECTORS for w in prefix):  # "University of Texas", "sanctions on North Korea"
         prefix = prefix[max(n for n, w in enumerate(prefix) if w in CONNECTORS) + 1 :]
     suffix = [t.text.lower().rstrip(".") for t in tokens[k:run_end]]
+    partisan = bool(suffix) and all(w in _PARTISANS for w in suffix)
+    if s < headline:  # "Official Visits Georgia", "Joins Sochi Mayor Race": capitals that say nothing
+        if single and _is_title(name):
+            return None
+        while prefix and _plain_word(index, prefix[-1], title=True):
+            prefix.pop()
+        while suffix and _plain_word(index, suffix[0]):
+            suffix.pop(0)
     if what == "demonym":
         # "Russian President ...", "North Korean leader": a modifier at the front of a name
         return Mention(name, s, e, hint="demonym") if not prefix else None
     # part of a longer capitalised name: keep "Mansfield Police Department", "central Texas";
     # drop "St. James Youth Detention Center", "Gulf War", "Houston Chronicle"
-    if prefix and not all(w in DIRECTIONS or w == "the" for w in prefix):
-        return None
+    if prefix and not all(w in DIRECTIONS or w in ("the", "a") for w in prefix):
+        return None  # ("A Danbury stonework mason" is about Danbury)
     if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in NAMED_AFTER for w in suffix):
         return None  # named after the place, not in it: "Houston Chronicle", "Paris Saint-Germain"
-    lead_in_name = bool(suffix) and suffix[0] not in JURISDICTION_HEADS and suffix[0] not in CONNECTORS
+    if partisan:
+        suffix = []  # "a Kettering Republican": someone from the place
+    lead_in_name = bool(suffix) and not _institution_of_place(suffix) and suffix[0] not in CONNECTORS
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
     possessive = re.match(r"['’](?:s\b|\s)", text[e : e + 2]) is not None  # "in Clinton's speech", "in Flores' honor"
     in_place_context = (
-        (before is not None and before.text.lower() in _PLACE_PREPS and not (possessive and k == run_end))
+        _HOME_TAG.search(text, max(0, s - 6), s) is not None  # "Sen. Carrie Webster, D-Kanawha"
+        or (before is not None and before.text.lower() in _PLACE_PREPS and not (possessive and k == run_end))
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
         or (k == run_end and _DEFINITION.match(text, e, min(len(text), e + 200)) is not None)
@@ -705,7 +774,7 @@ def _judge(
     if lead_in_name and not strong:
         return None  # "Metro Nashville", "Titan Operating": only a well-known place leads another name
     # "Chelsea said": a lone small town before a speech verb is a person; "Moscow said" stays a place
-    if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong and not in_place_context:
+    if single and not suffix and after is not None and after.text.lower() in _SPEECH and not strong and not in_place_context and not partisan:
         return None
     if (
         not any(c.match == "name" for c in cands)
@@ -725,8 +794,11 @@ def _judge(
     query = None
     last_word = toks[-1].text.lower()
     first_word = toks[0].text.lower()
-    if not single and (FEATURE_HEADS.get(last_word) == "water" or first_word in ("lake", "gulf", "bay")):
-        hint = "water"
+    water_word = not single and (FEATURE_HEADS.get(last_word) == "water" or first_word in ("lake", "gulf", "bay"))
+    if water_word and (
+        any(c.kind == "water" for c in cands) or not any(c.match == "name" and c.kind in ("city", "admin") for c in cands)
+    ):
+        hint = "water"  # but "Goose Creek" and "Lake Charles" are towns the index knows as such
     nxt = tokens[k] if k < len(tokens) else None
     if hint is not None:
         pass
