@@ -271,3 +271,22 @@ def test_capitals_of_a_title_case_headline_do_not_join_a_place_to_a_name(gazette
     assert "Tulsa" in names("Senate Panel Backs Tulsa Bridge Plan. Lawmakers voted 7-2 on Monday.", gazetteer)
     # a sentence of names is no headline
     assert names("Rep. John Smith, a Findlay Republican, said no.", gazetteer) == ["Findlay"]
+
+
+def test_a_place_before_and_another_name_is_a_place(gazetteer):
+    assert names("Talks between Mexico and the United States resumed.", gazetteer) == ["Mexico", "United States"]
+
+
+def test_a_demonym_after_a_plain_capitalised_word_or_an_article(gazetteer):
+    text = "A South Korean court ruled. Veteran Nigerian actress Ada Obi spoke. The BBC Russian Service said so."
+    assert names(text, gazetteer) == ["South Korean", "Nigerian"]
+
+
+def test_adjectives_of_regions_are_their_demonyms(gazetteer):
+    assert gazetteer.demonym("Iowans").name == "Iowa"
+    assert gazetteer.demonym("Ontarian").name == "Ontario"
+    assert gazetteer.demonym("Central American").kind == "region"
+    assert gazetteer.demonym("Roman") is None  # a given name, not the adjective of a region
+    got = resolved("Two Manitobans and a Texan won.", gazetteer)
+    assert [(p.name, p.resolved_name, p.kind) for p in got] == [
+        ("Manitobans", "Manitoba", "demonym"), ("Texan", "Texas", "demonym")]

@@ -326,12 +326,66 @@ def _apply_aliases(curated: Curated, entries: Sequence[Entry]) -> None:
         raise GazetteerError(f"{curated.aliases[0].path}: alias targets not found: " + "; ".join(missing))
 
 
-def _demonyms(curated: Curated, up: Upstream, countries: Sequence[Entry]) -> dict[str, str]:
-    pop = {c.cc: c.population for c in countries}
+#: Regions of at least this many people get adjectives derived from their names ("Iowan").
+_ADJECTIVE_MIN_POPULATION = 500_000
+
+
+_GENERIC_LAST_WORDS = frozenset(
+    """shi krai kray oblast oblysy respublika city province district region area state states island islands
+    river rivers valley sea coast peninsula mountains gulf bay desert basin delta plateau lake lakes""".split()
+)
+
+
+def region_adjectives(name: str) -> list[str]:
+    """The regular English adjectives of a region's name: "Iowa" -> "Iowan", "Texas" -> "Texan" (of the "-s" endings only "-as"),
+    "Ontario" -> "Ontarian", "Hawaii" -> "Hawaiian", "Kentucky" -> "Kentuckian",
+    "Central America" -> "Central American". Irregular ones ("Floridian") need a curated row.
+
+    >>> region_adjectives("Central America"), region_adjectives("Texas")
+    (['Central American'], ['Texan'])
+    """
+    if not name.replace(" ", "").isalpha() or name.endswith("ss") or len(name) < 4:
+        return []
+    if name.endswith("a"):
+        return [name + "n"]
+    if name.endswith("i"):
+        return [name + "an"]
+    if name.endswith("as"):
+        return [name[:-1] + "n"]
+    if name.endswith("o"):
+        return [name[:-1] + "an"]
+    if name.endswith("y"):
+        return [name[:-1] + "ian"]
+    return []
+
+
+def _region_adjectives(entries: Sequence[Entry], taken: Mapping[str, Any], up: Upstream) -> dict[str, str]:
+    """Adjectives of first-level regions and of world regions, as demonyms of them ("Manitobans",
+    "North American"); none that is a place's name, a given name or a common word."""
     out: dict[str, str] = {}
+    for e in entries:
+        big_admin = e.kind == "admin" and e.fcode == "ADM1" and e.population >= _ADJECTIVE_MIN_POPULATION
+        words = e.name.split()
+        if not (big_admin or (e.kind == "region" and e.fcode in ("CONT", "RGN"))) or len(words) > 2:
+            continue
+        if words[-1].lower() in _GENERIC_LAST_WORDS:
+            continue  # "Silicon Valley", "Perm Krai": no adjective of that shape
+        for adjective in region_adjectives(e.name):
+            key = normalize_name(adjective)
+            if key in taken or key in up.first_names or up.common_words.get(key, 0.0) >= 4.0:
+                continue
+            out[key] = "" if key in out else f"#{e.id}"  # two regions of one adjective: neither
+    return {k: v for k, v in out.items() if v}
+
+
+def _demonyms(curated: Curated, up: Upstream, countries: Sequence[Entry], entries: Sequence[Entry] = (),
+              taken: Mapping[str, Any] | None = None) -> dict[str, str]:
+    pop = {c.cc: c.population for c in countries}
+    out: dict[str, str] = _region_adjectives(entries, taken or {}, up)
     for code, info in up.country_info.items():
         key = normalize_name(info.get("demonym") or "")
-        if key and code in pop and (key not in out or pop[code] > pop[out[key]]):
+        prev = out.get(key)  # a country's demonym outranks a region's adjective
+        if key and code in pop and (prev not in pop or pop[code] > pop[prev]):
             out[key] = code
     for r in curated.demonyms:
         key, code = normalize_name(r.get("demonym")), r.get("country")
@@ -565,7 +619,7 @@ def compile_index(up: Upstream, curated: Curated = Curated(),
     airports, airport_names = _airport_rows(_airport_entries(up, by_id, names, taken), by_id, taken)
     _check_ids([*entries, *regions, *airports])
     return Compiled([*entries, *regions, *airports], {**names, **region_names, **airport_names},
-                    _demonyms(curated, up, countries))
+                    _demonyms(curated, up, countries, entries, taken))
 
 
 def _check_ids(entries: Iterable[Entry]) -> None:

@@ -733,6 +733,8 @@ def _judge(
     if any(w in CONNECTORS for w in prefix):  # "University of Texas", "sanctions on North Korea"
         prefix = prefix[max(n for n, w in enumerate(prefix) if w in CONNECTORS) + 1 :]
     suffix = [t.text.lower().rstrip(".") for t in tokens[k:run_end]]
+    if "and" in suffix:
+        suffix = suffix[: suffix.index("and")]  # "Morocco and the United States": a second name
     partisan = bool(suffix) and all(w in _PARTISANS for w in suffix)
     if s < headline:  # "Official Visits Georgia", "Joins Sochi Mayor Race": capitals that say nothing
         if single and _is_title(name):
@@ -743,7 +745,10 @@ def _judge(
             suffix.pop(0)
     if what == "demonym":
         # "Russian President ...", "North Korean leader": a modifier at the front of a name
-        return Mention(name, s, e, hint="demonym") if not prefix else None
+        # ("A South Korean court", "Veteran Nigerian actress": no name in front)
+        front = [t.text for t in tokens[i - len(prefix) : i]]
+        plain = all(w.lower() in ("a", "the") or (not w.isupper() and _plain_word(index, w.lower())) for w in front)
+        return Mention(name, s, e, hint="demonym") if plain else None
     # part of a longer capitalised name: keep "Mansfield Police Department", "central Texas";
     # drop "St. James Youth Detention Center", "Gulf War", "Houston Chronicle"
     if prefix and not all(w in DIRECTIONS or w in ("the", "a") for w in prefix):
