@@ -246,6 +246,9 @@ def _title_case_headline(text: str, index: NameIndex) -> int:
         return 0
     if m.end() >= len(text.rstrip()):
         return 0  # a headline stands above a story
+    lower = sum(1 for w in re.findall(r"\b[a-z][a-z'’-]{3,}", m.group(1)))
+    if lower * 4 > len(re.findall(r"\b[A-Z][\w'’-]{3,}", m.group(1))):
+        return 0  # lower-case words are plain words: too many of them for a title
     # the plain words of the line (no names, no places): capitalised nearly all, as titles are
     words = [
         w for w in re.findall(r"[^\W\d_][\w'’-]*", m.group(1))
@@ -450,8 +453,6 @@ def find_people(
             w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS or w in _STREETS for w in lows
         ) or lows[-1] in _PARTISANS  # "a Findlay Republican" describes someone
         placey = index is not None and _whole_is_place(index, name_toks, text)
-        if multi and not honorific and _area_after_a_word(index, name_toks):
-            placey = True  # "Official Visits Georgia", "Children's Villages Sudan reports": no one is called that
         is_person = False
         if titled and not institutional and (not placey or honorific):
             is_person = True
@@ -462,6 +463,8 @@ def find_people(
                 is_person = True
             elif _looks_korean_or_chinese(words):
                 is_person = True
+        if is_person and multi and not honorific and _area_after_a_word(index, name_toks):
+            is_person = False  # "Official Visits Georgia", "Children's Villages Sudan reports": no one is called that
         if is_person:
             # "Foreign Affairs Sergei Lavrov said": the name starts at its given name
             if index is not None and len(name_toks) > 2 and not _first_name(index, name_toks[0].text):
