@@ -290,3 +290,9 @@ def test_adjectives_of_regions_are_their_demonyms(gazetteer):
     got = resolved("Two Manitobans and a Texan won.", gazetteer)
     assert [(p.name, p.resolved_name, p.kind) for p in got] == [
         ("Manitobans", "Manitoba", "demonym"), ("Texan", "Texas", "demonym")]
+
+
+def test_a_title_at_the_end_of_a_sentence_names_no_one_in_the_next(gazetteer):
+    text = "He failed to register with the Ministry of Justice. Azerbaijan has jailed critics before."
+    assert names(text, gazetteer) == ["Azerbaijan"]
+    assert [n for _, _, n in find_people("He met Gen. Okafor in the capital.", gazetteer)] == ["Okafor"]

@@ -434,7 +434,10 @@ def find_people(
             k += 2  # "Deputy Minister of Defence of Azerbaijan" names no one
         if k >= len(run):
             continue
-        before = tokens[i - 1].text.lower().rstrip(".") if i > 0 else ""
+        # a title before the name, in the same sentence ("Justice Kennedy", not "of Justice. Azerbaijan has")
+        gap = text[tokens[i - 1].end : tokens[i].start] if i > 0 else ""
+        joined = gap == " " or (gap == ". " and tokens[i - 1].dotted and len(tokens[i - 1].text) <= 4)  # "Gen. Smith"
+        before = tokens[i - 1].text.lower().rstrip(".") if joined else ""
         titled = k > 0 or _is_title(before)
         honorific = (k > 0 and run[k - 1].text.lower().rstrip(".") in HONORIFICS) or before in HONORIFICS
         name_toks = run[k:]
