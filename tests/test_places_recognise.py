@@ -296,3 +296,24 @@ def test_a_title_at_the_end_of_a_sentence_names_no_one_in_the_next(gazetteer):
     text = "He failed to register with the Ministry of Justice. Azerbaijan has jailed critics before."
     assert names(text, gazetteer) == ["Azerbaijan"]
     assert [n for _, _, n in find_people("He met Gen. Okafor in the capital.", gazetteer)] == ["Okafor"]
+
+
+def test_each_place_of_a_list_under_a_plural_head_word(gazetteer):
+    got = resolved("Schools closed in Oconee, Barrow and Jackson counties on Monday.", gazetteer)
+    assert [(p.name, p.resolved_name) for p in got] == [
+        ("Oconee", "Oconee County"), ("Barrow", "Barrow County"), ("Jackson", "Jackson County")]
+    assert {p.country_code for p in got} == {"US"}
+
+
+def test_each_place_of_a_list_after_a_plural_cue_noun(gazetteer):
+    text = "Aid reached the islands of Velmoru and Kastrani after the storm."
+    found = {m.name: m for m in find_mentions(text, gazetteer)}
+    assert set(found) == {"Velmoru", "Kastrani"} and all(m.open for m in found.values())
+    # a list is no place inside a place
+    text = "Shelling hit the villages of Qarvesh, Talmira and Zorbekan on Monday."
+    assert all(m.parent is None for m in find_mentions(text, gazetteer))
+
+
+def test_places_joined_by_and_share_their_container(gazetteer):
+    found = find_mentions("Rebels shelled the besieged villages of Fouzra and Kefrani in Idlib.", gazetteer)
+    assert [(m.name, m.parent) for m in found if m.open] == [("Fouzra", "Idlib"), ("Kefrani", "Idlib")]

@@ -602,6 +602,7 @@ def find_mentions(
         mentions.extend(features)
         for g0, g1 in _outside(tokens, r0, r1, features):
             i, prev_end, found = g0, g0, False
+            matched: list[tuple[int, int]] = []
             while i < g1:
                 n, what = _match_at(index, tokens, text, i, g1, maxw)
                 if not n:
@@ -613,15 +614,32 @@ def find_mentions(
                 m = _judge(text, tokens, index, i, i + n, prev_end, g1, what, person_spans, person_words, headline)
                 if m is not None:
                     mentions.append(m)
+                    matched.append((i, i + n))
                     prev_end = i + n
                     found = True
                 i += n
-            if not found and not features:
-                cued = _cued_name(text, tokens, index, g0, g1, person_spans, person_words)
+            if features:
+                continue
+            # names the index lacks: the whole run, or each side of an "and" ("Tanna and Erromango")
+            for p0, p1 in _and_parts(tokens, g0, g1):
+                if any(a < p1 and p0 < b for a, b in matched):
+                    continue
+                cued = _cued_name(text, tokens, index, p0, p1, person_spans, person_words)
                 if cued is not None:
                     mentions.append(cued)
     mentions.sort(key=lambda m: m.start)
     return _link_parents(text, mentions)
+
+
+def _and_parts(tokens: list[Token], r0: int, r1: int) -> list[tuple[int, int]]:
+    """The ranges of a run on either side of each "and" or "or"."""
+    out, start = [], r0
+    for q in range(r0, r1):
+        if tokens[q].text in ("and", "or"):
+            out.append((start, q))
+            start = q + 1
+    out.append((start, r1))
+    return [(a, b) for a, b in out if a < b]
 
 
 def _name_parts(text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int) -> list[tuple[int, int]]:
@@ -773,6 +791,7 @@ def _judge(
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
         or (k == run_end and _DEFINITION.match(text, e, min(len(text), e + 200)) is not None)
+        or _in_listed_places(text, s, e) != ""
     )
     if single and low in person_words and not in_place_context:
         return None
@@ -811,8 +830,12 @@ def _judge(
     ):
         hint = "water"  # but "Goose Creek" and "Lake Charles" are towns the index knows as such
     nxt = tokens[k] if k < len(tokens) else None
+    listed = _in_listed_places(text, s, e)
     if hint is not None:
         pass
+    elif listed:  # "Oconee, Barrow and Jackson counties": each a county
+        hint = FEATURE_HEADS.get(listed, CUE_KINDS.get(listed, "city"))
+        query = f"{name} {listed}" if hint == "admin" else None
     elif nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
@@ -878,12 +901,18 @@ def _link_named_parents(text: str, mentions: list[Mention]) -> list[Mention]:
     for a in range(len(out) - 1):
         x, y = out[a], out[a + 1]
         between = text[x.end : y.start]
-        if between in (", ", ",") or _IN_REGION_OF.match(between):
+        # "the villages of Qarvani, Talbiseh and Zorbat": a list, not a place in a place
+        listed = between in (", ", ",") and bool(_in_listed_places(text, x.start, x.end))
+        if not listed and (between in (", ", ",") or _IN_REGION_OF.match(between)):
             out[a] = replace(x, parent=y.name)
         elif _STATE_OF.match(between) and out[a + 1].parent is None:
             out[a + 1] = replace(y, parent=x.name)
         elif len(between) < 120 and "." not in between and _IS_A_IN.match(between):
             out[a] = replace(x, parent=y.name)  # "Warren is a city in Trumbull County"
+    for a in range(len(out) - 2, -1, -1):  # "Foua and Kfraya in Idlib": both are in Idlib
+        x, y = out[a], out[a + 1]
+        if x.open and x.parent is None and y.parent is not None and text[x.end : y.start] in (" and ", ", ", " or "):
+            out[a] = replace(x, parent=y.parent)
     return out
 
 
@@ -1075,6 +1104,33 @@ def _cued_name(
     return Mention(text[s:e], s, e, hint=kind, query=query, open=True)
 
 
+_ITEM = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}"
+_PLURAL_CUES = r"(villages|towns|cities|islands|districts|provinces|regions|counties|camps|states|ports)"
+_PLURAL_CUE = re.compile(_PLURAL_CUES)
+_LIST_END = re.compile(r"(?:" + _ITEM + r"\s*,\s*)*" + _ITEM + r"\s*,?\s+(?:and|or)\s+$")
+_PLURAL_HEAD = re.compile(r"\s+" + _PLURAL_CUES + r"\b")
+_LIST_AFTER_CUE = re.compile(
+    r"\bthe\s+(?:[\w-]+\s+){0,3}?" + _PLURAL_CUES + r"\s+of\s+(?:" + _ITEM + r"\s*,\s*)*(?:" + _ITEM + r"\s*,?\s+(?:and|or)\s+)?$"
+)
+_LIST_BEFORE_HEAD = re.compile(
+    r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s+(?:and|or)\s+" + _ITEM + r"\s+" + _PLURAL_CUES + r"\b"
+)
+
+
+def _in_listed_places(text: str, s: int, e: int) -> str:
+    """The singular cue noun of a list of places that text[s:e] is one of ("district" for "Doti" in
+    "Bajhang, Doti and Achham districts"), or ""."""
+    if _PLURAL_CUE.search(text, max(0, s - 200), min(len(text), e + 200)) is None:
+        return ""
+    m = _LIST_AFTER_CUE.search(text, max(0, s - 200), s) or _LIST_BEFORE_HEAD.match(text, e, min(len(text), e + 200))
+    if m is None and _LIST_END.search(text, max(0, s - 200), s):
+        m = _PLURAL_HEAD.match(text, e, min(len(text), e + 20))  # the last of them: "... and Achham districts"
+    if m is None:
+        return ""
+    plural = next(g for g in m.groups() if g).lower()
+    return plural[:-3] + "y" if plural.endswith("ies") else plural[:-1]
+
+
 def _place_cue(
     text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int, s: int, e: int
 ) -> tuple[str | None, str | None, bool] | None:
@@ -1099,6 +1155,12 @@ def _place_cue(
     if m is not None:
         cue = m.group(1)
         return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
+    # one of a list that a plural cue noun or head word covers: "the islands of Tanna and Erromango",
+    # "Bajhang, Doti and Achham districts"
+    listed = _in_listed_places(text, s, e)
+    if listed:
+        kind = FEATURE_HEADS.get(listed, CUE_KINDS.get(listed, "city"))
+        return kind, f"{name} {listed}" if kind == "admin" else None, False
     # a preposition of place, or "to" after a verb of motion, before a rare name ("along the X" too)
     if r0 == 0 or text[tokens[r0 - 1].end : s] != " ":
         return None
