@@ -269,6 +269,8 @@ def test_a_town_named_like_a_stream_is_the_town(gazetteer):
 
 def test_capitals_of_a_title_case_headline_do_not_join_a_place_to_a_name(gazetteer):
     assert "Tulsa" in names("Senate Panel Backs Tulsa Bridge Plan. Lawmakers voted 7-2 on Monday.", gazetteer)
+    text = "Step Aside, Ohio, Vietnam Is The New Rust Belt. Plants opened in Hanoi last year."
+    assert names(text, gazetteer) == ["Ohio", "Vietnam", "Hanoi"]
     # a sentence of names is no headline
     assert names("Rep. John Smith, a Findlay Republican, said no.", gazetteer) == ["Findlay"]
 

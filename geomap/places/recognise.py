@@ -760,13 +760,12 @@ def _judge(
     if "and" in suffix:
         suffix = suffix[: suffix.index("and")]  # "Morocco and the United States": a second name
     partisan = bool(suffix) and all(w in _PARTISANS for w in suffix)
-    if s < headline:  # "Official Visits Georgia", "Joins Sochi Mayor Race": capitals that say nothing
+    if s < headline:  # "Official Visits Georgia": capitals that say nothing (after a place they may
+        # still name something with it: "Rust Belt")
         if single and _is_title(name):
             return None
         while prefix and _plain_word(index, prefix[-1], title=True):
             prefix.pop()
-        while suffix and _plain_word(index, suffix[0]):
-            suffix.pop(0)
     if what == "demonym":
         # "Russian President ...", "North Korean leader": a modifier at the front of a name
         # ("A South Korean court", "Veteran Nigerian actress": no name in front)
@@ -813,8 +812,8 @@ def _judge(
     ):
         return None  # only an alternate name of a small place matched, and nothing says it is a place
     # a common English word ("Center", "May", "Bell") needs a big place or a place context
-    if single and not strong and _freq(index, low) >= _COMMON_ZIPF and not in_place_context:
-        return None
+    if single and not strong and _freq(index, low) >= _COMMON_ZIPF and (not in_place_context or s < headline):
+        return None  # (a headline's capitals and commas say nothing: "Move Over, Michigan")
     if single and _sentence_initial(text, toks[0]) and low in _COMMON_SENTENCE_STARTERS:
         return None
     if single and toks[0].dotted and low in _DOTTED_ONLY:
