@@ -319,3 +319,7 @@ def test_each_place_of_a_list_after_a_plural_cue_noun(gazetteer):
 def test_places_joined_by_and_share_their_container(gazetteer):
     found = find_mentions("Rebels shelled the besieged villages of Fouzra and Kefrani in Idlib.", gazetteer)
     assert [(m.name, m.parent) for m in found if m.open] == [("Fouzra", "Idlib"), ("Kefrani", "Idlib")]
+
+
+def test_an_adjective_before_a_head_word_names_no_place(gazetteer):
+    assert names("A Buddhist monastery was shelled near a Kurdish town.", gazetteer) == []

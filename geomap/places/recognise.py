@@ -1093,7 +1093,9 @@ def _cued_name(
     if any(_is_title(w) for w in lows) or any(t.text.isupper() and len(t.text) > 1 for t in toks):
         return None  # titles make people; acronyms name organisations more often than places
     if len(toks) == 1 and _freq(index, toks[0].text) >= _OPEN_COMMON_ZIPF:
-        return None  # "a Buddhist monastery", "the Royal palace": a common word describes, it does not name
+        return None  # "the Royal palace": a common word describes, it does not name
+    if len(toks) == 1 and not by_preposition and re.search(r"[a-z](?:ist|ish|ese|ic)$", toks[0].text):
+        return None  # "a Buddhist monastery", "a Kurdish town": an adjective before the head word
     if by_preposition and any(
         _freq(index, w) >= _OPEN_COMMON_ZIPF or _first_name(index, w) for w in lows if w not in CONNECTORS
     ):
