@@ -963,7 +963,7 @@ _DEFINES = (
     r"(?:[\w-]+\s+){0,4}?(" + _PLACE_NOUNS + r")\b(?=\s*(?:[,.;:(]|$|(?:in|of|on|near|at|along|located|"
     r"situated|and|with|about|north|south|east|west|some|just|close|between|within|which|that)\b))"
 )
-_APPOSITION = re.compile(r",\s+(?:a|an|the)\s+(?:[a-z][\w-]*\s+){0,3}?(" + _PLACE_NOUNS + r")\b")
+_APPOSITION = re.compile(r",\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(" + _PLACE_NOUNS + r")\b")
 _DEFINITION = re.compile(_DEFINES)
 #: A single capitalised name the text defines as a place, anywhere in it.
 _DEFINED_NAME = re.compile(r"\b([A-Z][\w'’-]+)(?=" + _DEFINES + r")")
