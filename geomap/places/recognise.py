@@ -10,6 +10,7 @@ sentence-initial common words, and weak alternate-name matches.
 from __future__ import annotations
 
 import bisect
+import functools
 
 import re
 from collections.abc import Iterable, Sequence
@@ -783,6 +784,7 @@ def _judge(
     lead_in_name = bool(suffix) and not _institution_of_place(suffix) and suffix[0] not in CONNECTORS
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
+    listed = _in_listed_places(text, s, e)
     possessive = re.match(r"['’](?:s\b|\s)", text[e : e + 2]) is not None  # "in Clinton's speech", "in Flores' honor"
     in_place_context = (
         _HOME_TAG.search(text, max(0, s - 6), s) is not None  # "Sen. Carrie Webster, D-Kanawha"
@@ -790,7 +792,7 @@ def _judge(
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
         or (k == run_end and _DEFINITION.match(text, e, min(len(text), e + 200)) is not None)
-        or _in_listed_places(text, s, e) != ""
+        or listed != ""
     )
     if single and low in person_words and not in_place_context:
         return None
@@ -829,7 +831,6 @@ def _judge(
     ):
         hint = "water"  # but "Goose Creek" and "Lake Charles" are towns the index knows as such
     nxt = tokens[k] if k < len(tokens) else None
-    listed = _in_listed_places(text, s, e)
     if hint is not None:
         pass
     elif listed:  # "Oconee, Barrow and Jackson counties": each a county
@@ -1107,29 +1108,40 @@ def _cued_name(
 
 _ITEM = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}"
 _PLURAL_CUES = r"(villages|towns|cities|islands|districts|provinces|regions|counties|camps|states|ports)"
-_PLURAL_CUE = re.compile(_PLURAL_CUES)
-_LIST_END = re.compile(r"(?:" + _ITEM + r"\s*,\s*)*" + _ITEM + r"\s*,?\s+(?:and|or)\s+$")
-_PLURAL_HEAD = re.compile(r"\s+" + _PLURAL_CUES + r"\b")
-_LIST_AFTER_CUE = re.compile(
-    r"\bthe\s+(?:[\w-]+\s+){0,3}?" + _PLURAL_CUES + r"\s+of\s+(?:" + _ITEM + r"\s*,\s*)*(?:" + _ITEM + r"\s*,?\s+(?:and|or)\s+)?$"
+_LIST_UNDER_CUE = re.compile(
+    r"\bthe\s+(?:[\w-]+\s+){0,3}?" + _PLURAL_CUES + r"\s+of\s+(" + _ITEM + r"(?:\s*,\s*" + _ITEM + r")*"
+    r"(?:\s*,?\s+(?:and|or)\s+" + _ITEM + r")?)"
 )
-_LIST_BEFORE_HEAD = re.compile(
-    r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s+(?:and|or)\s+" + _ITEM + r"\s+" + _PLURAL_CUES + r"\b"
+_LIST_UNDER_HEAD = re.compile(
+    r"(" + _ITEM + r"(?:\s*,\s*" + _ITEM + r")*\s*,?\s+(?:and|or)\s+" + _ITEM + r")\s+" + _PLURAL_CUES + r"\b$"
 )
+_ITEM_RE = re.compile(_ITEM)
+_PLURAL_AFTER_A_NAME = re.compile(r"(?<=[A-Za-z])\s+" + _PLURAL_CUES + r"\b")
+
+
+@functools.lru_cache(maxsize=8)
+def _listed_items(text: str) -> dict[int, str]:
+    """Where each name of a list under a plural cue noun or head word starts, and the singular cue:
+    "the islands of Tanna and Erromango", "Bajhang, Doti and Achham districts"."""
+    out: dict[int, str] = {}
+    found = list(_LIST_UNDER_CUE.finditer(text))
+    for head in _PLURAL_AFTER_A_NAME.finditer(text):  # a list ends right before each such head word
+        m = _LIST_UNDER_HEAD.search(text, max(0, head.start() - 200), head.end())
+        if m is not None:
+            found.append(m)
+    for m in found:
+        items, cue = (2, 1) if m.re is _LIST_UNDER_CUE else (1, 2)
+        plural = m.group(cue).lower()
+        singular = plural[:-3] + "y" if plural.endswith("ies") else plural[:-1]
+        for it in _ITEM_RE.finditer(text, m.start(items), m.end(items)):
+            out.setdefault(it.start(), singular)
+    return out
 
 
 def _in_listed_places(text: str, s: int, e: int) -> str:
     """The singular cue noun of a list of places that text[s:e] is one of ("district" for "Doti" in
     "Bajhang, Doti and Achham districts"), or ""."""
-    if _PLURAL_CUE.search(text, max(0, s - 200), min(len(text), e + 200)) is None:
-        return ""
-    m = _LIST_AFTER_CUE.search(text, max(0, s - 200), s) or _LIST_BEFORE_HEAD.match(text, e, min(len(text), e + 200))
-    if m is None and _LIST_END.search(text, max(0, s - 200), s):
-        m = _PLURAL_HEAD.match(text, e, min(len(text), e + 20))  # the last of them: "... and Achham districts"
-    if m is None:
-        return ""
-    plural = next(g for g in m.groups() if g).lower()
-    return plural[:-3] + "y" if plural.endswith("ies") else plural[:-1]
+    return _listed_items(text).get(s, "")
 
 
 def _place_cue(
