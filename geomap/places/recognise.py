@@ -339,6 +339,9 @@ def _joins(text: str, a: Token, b: Token) -> bool:
     return gap.strip() == "." and a.dotted and (a.text.lower() in _JOIN_ABBREV or (len(a.text) == 1 and a.text.isupper()))
 
 
+_MAX_RUN = 16
+
+
 def _cap_runs(tokens: list[Token], text: str) -> list[tuple[int, int]]:
     """Index ranges [i, j) of maximal capitalised runs (connectors allowed inside)."""
     runs: list[tuple[int, int]] = []
@@ -348,7 +351,7 @@ def _cap_runs(tokens: list[Token], text: str) -> list[tuple[int, int]]:
             i += 1
             continue
         j = i + 1
-        while j < n:
+        while j < n and j - i < _MAX_RUN:  # no name is longer; a run of capitals (a shouted page) is cut
             if not _joins(text, tokens[j - 1], tokens[j]):
                 break
             if _is_cap(tokens[j]):
