@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, insort
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -178,6 +178,10 @@ _TRAVEL_GROUPS = frozenset("delegation delegations group team mission visitors p
 _PRONOUNS = {"he": ("m", True), "she": ("f", True), "him": ("m", False), "his": ("m", False), "her": ("f", False),
              "they": (None, True), "them": (None, False), "their": (None, False)}
 _SEVERAL_RX = re.compile(r"\b(?:[Tt]he )?(two|three|four|[Bb]oth)(?: \w+)? (?:envoys|ministers|leaders|men|women|presidents|diplomats|officials|mediators|delegates|executives|players|athletes|sides)\b")
+_APPOSED_RX = re.compile(
+    r"(?:^|[.;:] |, |\b(?:and|while|but) )((?:[A-Z][\w’'-]*|[Tt]he|[Hh]is|[Hh]er|[Tt]heir)(?: [\w’'-]+){0,9}), $"
+)
+_APPOSED_WINDOW = 400
 _CAP_WORD_RX = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w’'-]*")
 _WORD_RX = re.compile(r"[\w’'-]+")
 _PRONOUN_RX = re.compile(r"\b(?:he|she|him|his|her|they|them|their|He|She|His|Her|They|Their)\b")
@@ -212,16 +216,37 @@ def _group_span(words: list[tuple[str, int, int, str]], k: int) -> int:
     return j
 
 
+class _Occupied:
+    """Spans of a sentence already taken, in buckets of 256 characters, so that asking whether a span
+    is free costs the same in a long sentence as in a short one."""
+
+    _SIZE = 256
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._buckets: dict[int, list[tuple[int, int]]] = {}
+        for span in spans:
+            self.append(span)
+
+    def append(self, span: tuple[int, int]) -> None:
+        a, b = span
+        for k in range(a // self._SIZE, max(a, b - 1) // self._SIZE + 1):
+            self._buckets.setdefault(k, []).append(span)
+
+    def free(self, s: int, e: int) -> bool:
+        for k in range(s // self._SIZE, max(s, e - 1) // self._SIZE + 1):
+            if any(a < e and s < b for a, b in self._buckets.get(k, ())):
+                return False
+        return True
+
+
 def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *, full: bool = True) -> list[Ref]:
     """References to entities in one sentence, in text order. ``taken`` are place spans (no refs inside).
 
     ``full=False`` finds only names and subject pronouns: enough to follow who the story is about
     through sentences that name no place."""
     refs: list[Ref] = []
-    occupied = list(taken)
-
-    def free(s: int, e: int) -> bool:
-        return not any(a < e and s < b for a, b in occupied)
+    occupied = _Occupied(taken)
+    free = occupied.free
 
     for a, b, key in find_aliases(sent_text, story):
         if free(a, b):
@@ -237,7 +262,9 @@ def sentence_refs(sent_text: str, story: Story, taken: list[tuple[int, int]], *,
         return refs
     # appositions: "Her deputy, Jonas Lindqvist," / "The UN's envoy, X," -> the name, from the description on
     for r in list(refs):
-        m = re.search(r"(?:^|[.;:] |, |\b(?:and|while|but) )((?:[A-Z][\w’'-]*|[Tt]he|[Hh]is|[Hh]er|[Tt]heir)(?: [\w’'-]+){0,9}), $", sent_text[: r.start])
+        # a description of at most ten words before the name, looked for in a window before it so that
+        # a long sentence stays linear ("^" matches only where the sentence starts, not at the window)
+        m = _APPOSED_RX.search(sent_text, max(0, r.start - _APPOSED_WINDOW), r.start)
         if m and any(w.lower().strip("’'s") in PERSON_NOUNS or w.lower() in PERSON_TITLES for w in m.group(1).split()[-4:]):
             refs.remove(r)
             refs.append(Ref(m.start(1), r.end, r.keys, "name"))
