@@ -328,8 +328,7 @@ def _apply_aliases(curated: Curated, entries: Sequence[Entry]) -> None:
 
 #: Regions of at least this many people get adjectives derived from their names ("Iowan").
 _ADJECTIVE_MIN_POPULATION = 500_000
-
-
+#: Last words of names that take no adjective of that shape ("Silicon Valley", "Perm Krai").
 _GENERIC_LAST_WORDS = frozenset(
     """shi krai kray oblast oblysy respublika city province district region area state states island islands
     river rivers valley sea coast peninsula mountains gulf bay desert basin delta plateau lake lakes""".split()
@@ -337,8 +336,8 @@ _GENERIC_LAST_WORDS = frozenset(
 
 
 def region_adjectives(name: str) -> list[str]:
-    """The regular English adjectives of a region's name: "Iowa" -> "Iowan", "Texas" -> "Texan" (of the "-s" endings only "-as"),
-    "Ontario" -> "Ontarian", "Hawaii" -> "Hawaiian", "Kentucky" -> "Kentuckian",
+    """The regular English adjectives of a region's name: "Iowa" -> "Iowan", "Texas" -> "Texan" (of the
+    "-s" endings only "-as"), "Ontario" -> "Ontarian", "Hawaii" -> "Hawaiian", "Kentucky" -> "Kentuckian",
     "Central America" -> "Central American". Irregular ones ("Floridian") need a curated row.
 
     >>> region_adjectives("Central America"), region_adjectives("Texas")
@@ -369,7 +368,7 @@ def _region_adjectives(entries: Sequence[Entry], taken: Mapping[str, Any], up: U
         if not (big_admin or (e.kind == "region" and e.fcode in ("CONT", "RGN"))) or len(words) > 2:
             continue
         if words[-1].lower() in _GENERIC_LAST_WORDS:
-            continue  # "Silicon Valley", "Perm Krai": no adjective of that shape
+            continue
         for adjective in region_adjectives(e.name):
             key = normalize_name(adjective)
             if key in taken or key in up.first_names or up.common_words.get(key, 0.0) >= 4.0:
@@ -378,10 +377,10 @@ def _region_adjectives(entries: Sequence[Entry], taken: Mapping[str, Any], up: U
     return {k: v for k, v in out.items() if v}
 
 
-def _demonyms(curated: Curated, up: Upstream, countries: Sequence[Entry], entries: Sequence[Entry] = (),
-              taken: Mapping[str, Any] | None = None) -> dict[str, str]:
+def _demonyms(curated: Curated, up: Upstream, countries: Sequence[Entry], entries: Sequence[Entry],
+              taken: Mapping[str, Any]) -> dict[str, str]:
     pop = {c.cc: c.population for c in countries}
-    out: dict[str, str] = _region_adjectives(entries, taken or {}, up)
+    out: dict[str, str] = _region_adjectives(entries, taken, up)
     for code, info in up.country_info.items():
         key = normalize_name(info.get("demonym") or "")
         prev = out.get(key)  # a country's demonym outranks a region's adjective

@@ -625,7 +625,7 @@ def find_mentions(
             if features:
                 continue
             # names the index lacks: the whole run, or each side of an "and" ("Tanna and Erromango")
-            for p0, p1 in _and_parts(tokens, g0, g1):
+            for p0, p1 in _split_at(tokens, g0, g1, _AND):
                 if any(a < p1 and p0 < b for a, b in matched):
                     continue
                 cued = _cued_name(text, tokens, index, p0, p1, person_spans, person_words)
@@ -635,35 +635,28 @@ def find_mentions(
     return _link_parents(text, mentions)
 
 
-def _and_parts(tokens: list[Token], r0: int, r1: int) -> list[tuple[int, int]]:
-    """The ranges of a run on either side of each "and" or "or"."""
+def _split_at(tokens: list[Token], r0: int, r1: int, words: frozenset[str]) -> list[tuple[int, int]]:
+    """The ranges of tokens[r0:r1] on either side of each of ``words`` (which belong to neither)."""
     out, start = [], r0
     for q in range(r0, r1):
-        if tokens[q].text in ("and", "or"):
+        if tokens[q].text in words:
             out.append((start, q))
             start = q + 1
     out.append((start, r1))
     return [(a, b) for a, b in out if a < b]
 
 
-def _name_parts(text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int) -> list[tuple[int, int]]:
-    """A run the index does not know as a whole, cut at "and", "or", "on" and spaced dashes:
-    "North Nokomis Street and Darling Avenue" names two streets ("Bosnia and Herzegovina" one country)."""
-    def gap(q: int) -> str:
-        return text[tokens[q - 1].end : tokens[q].start]
+_AND = frozenset(("and", "or"))
+_NAME_CUTS = frozenset(("and", "or", "on", "&"))
 
-    # a conjunction is dropped from both parts; a spaced dash only separates them
-    cuts = [(q, q + 1) if tokens[q].text in ("and", "or", "on", "&") else (q, q)
-            for q in range(r0 + 1, r1)
-            if tokens[q].text in ("and", "or", "on", "&") or ("-" in gap(q) and gap(q) != "-")]
-    if not cuts or index.has_key(normalize_name(text[tokens[r0].start : tokens[r1 - 1].end])):
+
+def _name_parts(text: str, tokens: list[Token], index: NameIndex, r0: int, r1: int) -> list[tuple[int, int]]:
+    """A run the index does not know as a whole, cut at "and", "or", "on" and "&": "North Nokomis
+    Street and Darling Avenue" names two streets ("Bosnia and Herzegovina" one country)."""
+    parts = _split_at(tokens, r0, r1, _NAME_CUTS)
+    if len(parts) > 1 and index.has_key(normalize_name(text[tokens[r0].start : tokens[r1 - 1].end])):
         return [(r0, r1)]
-    parts, a = [], r0
-    for end, start in cuts:
-        parts.append((a, end))
-        a = start
-    parts.append((a, r1))
-    return [(p0, p1) for p0, p1 in parts if p0 < p1]
+    return parts
 
 
 def _outside(tokens: list[Token], r0: int, r1: int, taken: list[Mention]) -> list[tuple[int, int]]:
@@ -787,7 +780,7 @@ def _judge(
     lead_in_name = bool(suffix) and not _institution_of_place(suffix) and suffix[0] not in CONNECTORS
     before = tokens[run_start - 1] if run_start > 0 else None
     after = tokens[run_end] if run_end < len(tokens) else None
-    listed = _in_listed_places(text, s, e)
+    listed = _in_listed_places(text, s)
     possessive = re.match(r"['’](?:s\b|\s)", text[e : e + 2]) is not None  # "in Clinton's speech", "in Flores' honor"
     in_place_context = (
         _HOME_TAG.search(text, max(0, s - 6), s) is not None  # "Sen. Carrie Webster, D-Kanawha"
@@ -837,8 +830,7 @@ def _judge(
     if hint is not None:
         pass
     elif listed:  # "Oconee, Barrow and Jackson counties": each a county
-        hint = FEATURE_HEADS.get(listed, CUE_KINDS.get(listed, "city"))
-        query = f"{name} {listed}" if hint == "admin" else None
+        hint, query = _listed_cue(name, listed)
     elif nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
@@ -905,7 +897,7 @@ def _link_named_parents(text: str, mentions: list[Mention]) -> list[Mention]:
         x, y = out[a], out[a + 1]
         between = text[x.end : y.start]
         # "the villages of Qarvani, Talbiseh and Zorbat": a list, not a place in a place
-        listed = between in (", ", ",") and bool(_in_listed_places(text, x.start, x.end))
+        listed = between in (", ", ",") and bool(_in_listed_places(text, x.start))
         if not listed and (between in (", ", ",") or _IN_REGION_OF.match(between)):
             out[a] = replace(x, parent=y.name)
         elif _STATE_OF.match(between) and out[a + 1].parent is None:
@@ -980,6 +972,8 @@ def defined_places(text: str) -> set[str]:
     ['marion']
     """
     return {m.group(1).lower() for m in _DEFINED_NAME.finditer(text)}
+
+
 #: Prepositions of place and motion that make a rare capitalised name a place ("fled to Kutupalong").
 _OPEN_PREPS = frozenset("in near outside into at via along across".split())
 _MOTION_TO = frozenset(
@@ -1141,10 +1135,22 @@ def _listed_items(text: str) -> dict[int, str]:
     return out
 
 
-def _in_listed_places(text: str, s: int, e: int) -> str:
-    """The singular cue noun of a list of places that text[s:e] is one of ("district" for "Doti" in
-    "Bajhang, Doti and Achham districts"), or ""."""
+def _in_listed_places(text: str, s: int) -> str:
+    """The singular cue noun of a list of places that the name at ``s`` is one of ("district" for
+    "Doti" in "Bajhang, Doti and Achham districts"), or ""."""
     return _listed_items(text).get(s, "")
+
+
+def _cue_kind(cue: str) -> str:
+    """The kind of place a cue noun or head word makes: "village" -> "city", "county" -> "admin"."""
+    return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city"))
+
+
+def _listed_cue(name: str, listed: str) -> tuple[str, str | None]:
+    """The hint and query of a name listed under ``listed``: "Oconee" under "county" is looked up
+    as "Oconee county"."""
+    kind = _cue_kind(listed)
+    return kind, f"{name} {listed}" if kind == "admin" else None
 
 
 def _place_cue(
@@ -1164,19 +1170,18 @@ def _place_cue(
     if r0 >= 2 and tokens[r0 - 1].text.lower() == "of" and tokens[r0 - 2].text.lower() in _CUE_NOUNS:
         if text[tokens[r0 - 2].end : s] == " of ":
             cue = tokens[r0 - 2].text.lower().rstrip("s")
-            return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
+            return _cue_kind(cue), None, False
     # an apposition or a definition after it: "Annaya, a village in Lebanon", "Annaya is a village"
     m = _APPOSITION.match(text, e, min(len(text), e + 80)) if text[e : e + 1] == "," else None
     m = m or _DEFINITION.match(text, e, min(len(text), e + 200))
     if m is not None:
         cue = m.group(1)
-        return FEATURE_HEADS.get(cue, CUE_KINDS.get(cue, "city")), None, False
+        return _cue_kind(cue), None, False
     # one of a list that a plural cue noun or head word covers: "the islands of Tanna and Erromango",
     # "Bajhang, Doti and Achham districts"
-    listed = _in_listed_places(text, s, e)
+    listed = _in_listed_places(text, s)
     if listed:
-        kind = FEATURE_HEADS.get(listed, CUE_KINDS.get(listed, "city"))
-        return kind, f"{name} {listed}" if kind == "admin" else None, False
+        return (*_listed_cue(name, listed), False)
     # a preposition of place, or "to" after a verb of motion, before a rare name ("along the X" too)
     if r0 == 0 or text[tokens[r0 - 1].end : s] != " ":
         return None

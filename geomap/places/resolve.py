@@ -61,7 +61,7 @@ class Focus:
         return self.readings.near(c, self.name) if self.readings is not None else 0.0
 
 
-#: How close two readings must lie to support each other: a town and its county, a suburb and its city.
+#: How close two readings must lie to support each other: a town and its county.
 _NEAR_KM = 40.0
 #: Readings of a name less likely than this (in the first reading) support no other name.
 _MIN_READING = 0.15
@@ -286,6 +286,13 @@ def _evidence(
             ev.admin1.setdefault(name, Counter())[(c.country_code, c.admin1)] += conf
         if (c.kind in ("city", "landmark") or c.feature_code == "ADM2") and conf >= 0.9:
             ev.anchors.setdefault(name, []).append((c.lat, c.lon))
+    ev.readings = _readings(mentions, picks)
+    return ev
+
+
+def _readings(mentions: Sequence[Mention], picks: Sequence[_Pick | None]) -> _Readings:
+    """The likely readings of each name that may pair a town with a county, weighted by likelihood."""
+    readings = _Readings()
     seen: set[str] = set()
     for m, got in zip(mentions, picks):
         name = normalize_name(m.name)
@@ -295,8 +302,8 @@ def _evidence(
         for behind, c in got.alternatives or ((0.0, got.candidate),):
             w = got.confidence * math.exp(behind)
             if w >= _MIN_READING and (c.kind in ("city", "landmark") or c.feature_code == "ADM2"):
-                ev.readings.add(c, round(w, 3), name)
-    return ev
+                readings.add(c, round(w, 3), name)
+    return readings
 
 
 @dataclass(frozen=True)
@@ -355,7 +362,7 @@ def resolve(
     if evidence.readings.has_county():
         # a third reading: the towns and counties of the second support each other ("Lancaster" made
         # the Ohio one by its county makes "Fairfield County" the Ohio one in turn)
-        evidence.readings = _evidence(mentions, picks, cands).readings
+        evidence.readings = _readings(mentions, picks)
         picks = _pick_all(mentions, cands, index, functools.cache(evidence.focus_without), bias, explain)
     focus = evidence.focus_without("")
 
