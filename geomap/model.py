@@ -68,6 +68,8 @@ class Mention:
     query: str | None = None
     #: found by what the text says (a head word, a cue, a preposition), not by a gazetteer name
     open: bool = False
+    #: the list the name is an item of ("New Jersey and New York"): one number per list in a text
+    listed: int | None = None
 
 
 @dataclass(frozen=True)

@@ -424,6 +424,8 @@ def find_people(
             tokens[i].text.lower() in NOT_PLACES or tokens[i].text.lower() in _COMMON_SENTENCE_STARTERS
         ):
             i += 1  # "One Edmonton resident", "During Putin's visit"
+        while j - i > 1 and _is_title(tokens[j - 1].text):
+            j -= 1  # a title at the end belongs to the next name: "New York Gov. Andrew Cuomo"
         run = tokens[i:j]
         # drop everything up to the last title inside the run ("Russian President Vladimir Putin")
         k = 0
@@ -632,7 +634,7 @@ def find_mentions(
                 if cued is not None:
                     mentions.append(cued)
     mentions.sort(key=lambda m: m.start)
-    return _link_parents(text, mentions)
+    return _link_parents(text, _number_lists(text, mentions))
 
 
 def _split_at(tokens: list[Token], r0: int, r1: int, words: frozenset[str]) -> list[tuple[int, int]]:
@@ -831,12 +833,18 @@ def _judge(
         pass
     elif listed:  # "Oconee, Barrow and Jackson counties": each a county
         hint, query = _listed_cue(name, listed)
+    elif nxt is not None and nxt.text.lower() in _REGION_OFFICES and text[e : nxt.start] == " " \
+            and any(c.kind == "admin" for c in cands):
+        hint = "admin"  # "New York Gov. Andrew Cuomo": a governor heads a region, not a city
     elif nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
     elif i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in CUE_KINDS \
             and text[tokens[i - 2].end : s] == " of ":
         hint = CUE_KINDS[tokens[i - 2].text.lower()]  # "the port of Odesa", "province of Quebec", "island of Java"
+    elif (d := _DEFINITION.match(text, e, min(len(text), e + 200))) is not None and d.group(1) in _REGION_NOUNS \
+            and any(c.kind == "admin" for c in cands):
+        hint = "admin"  # "New York is a state in the Northeastern United States"
     return Mention(name, s, e, hint=hint, query=query)
 
 
@@ -888,6 +896,42 @@ def _link_parents(text: str, mentions: list[Mention]) -> list[Mention]:
             out[a] = replace(x, parent=y.name)
         elif dateline is not None and x.name != dateline:
             out[a] = replace(x, parent=dateline)
+    return out
+
+
+#: What stands between two items of a list, and what ends one ("New Jersey and New York").
+_LIST_GAPS = frozenset({", ", ",", " and ", ", and ", " or ", ", or ", " & "})
+_LIST_ENDS = frozenset({" and ", ", and ", " or ", ", or ", " & "})
+
+
+def _number_lists(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Give the names of one list the same :attr:`Mention.listed` number: "Missouri, New York,
+    North Carolina and Virginia", "Washington, New York and Boston". A list ends with a conjunction
+    ("Buffalo, New York" is a place in a place), and a demonym is no item.
+
+    >>> from geomap.model import Mention
+    >>> t = "Snow fell on Ohio, Iowa and Utah; Buffalo, New York was spared."
+    >>> ms = [Mention(w, t.index(w), t.index(w) + len(w)) for w in ("Ohio", "Iowa", "Utah", "Buffalo", "New York")]
+    >>> [m.listed for m in _number_lists(t, ms)]
+    [0, 0, 0, None, None]
+    """
+    runs: list[list[int]] = []
+    for a, m in enumerate(mentions):
+        x = mentions[a - 1] if a else None
+        if x is not None and runs and runs[-1][-1] == a - 1 and m.hint != "demonym" and x.hint != "demonym" \
+                and text[x.end : m.start] in _LIST_GAPS:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    out = list(mentions)
+    n = 0
+    for run in runs:
+        ends = [j for j in range(1, len(run)) if text[out[run[j - 1]].end : out[run[j]].start] in _LIST_ENDS]
+        if not ends:
+            continue
+        for a in run[: ends[-1] + 1]:
+            out[a] = replace(out[a], listed=n)
+        n += 1
     return out
 
 
@@ -952,8 +996,12 @@ _CUE_NOUNS = frozenset(
 _PLACE_NOUNS = (
     r"village|town|city|hamlet|settlement|suburb|district|neighbou?rhood|region|province|island|port|camp|base|"
     r"municipality|commune|oasis|enclave|community|locality|county|parish|township|borough|capital|seat|"
-    r"county seat|census-designated place"
+    r"county seat|census-designated place|state"
 )
+#: Offices of a region, after its name.
+_REGION_OFFICES = frozenset("gov governor governors legislature".split())
+#: What a definition calls a region: "New York is a state in ...", "Kerry is a county in ...".
+_REGION_NOUNS = frozenset("state province county parish district".split())
 _DEFINES = (
     r"(?:\s*\([^()]{0,80}\))?(?:,\s+|\s+(?:is|was)\s+(?:also\s+|now\s+|still\s+)?)(?:a|an|the)\s+"
     r"(?:[\w-]+\s+){0,4}?(" + _PLACE_NOUNS + r")\b(?=\s*(?:[,.;:(]|$|(?:in|of|on|near|at|along|located|"

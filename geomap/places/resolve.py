@@ -38,6 +38,10 @@ class CandidateSource(Protocol):
 _NEIGHBOUR = 3.0
 _KIND_PRIOR = {"country": 14.0, "admin": 8.0, "region": 10.0, "water": 9.0, "landmark": 3.0, "city": 1.0}
 _MAX_CITY_FOCUS = 10.0
+#: An administrative area below this population (log10) is no better known than a town of its
+#: size; from :data:`_KNOWN_AREA[1]` on it takes the whole ``admin`` prior ("Portland" is the city
+#: in Oregon, not the Jamaican parish of 22,000; "Mississippi" is still the state, not the river).
+_KNOWN_AREA = (4.8, 5.8)
 
 
 @dataclass(frozen=True)
@@ -50,16 +54,36 @@ class Focus:
     #: the likely readings of the document's other names, for :meth:`neighbour`
     readings: "_Readings | None" = None
     name: str = ""
+    #: the kinds the first reading gave the items of each list, as (name, kind, confidence) by list number
+    lists: Mapping[int, tuple[tuple[str, str, float], ...]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "Focus":
         return cls({}, {})
+
+    def listed_with(self, c: Candidate, m: Mention) -> float:
+        """The share of the other items of ``m``'s list that read as ``c``'s kind: "New Jersey and
+        New York" are two states, "Washington, New York and Boston" three cities."""
+        others = [(k, w) for n, k, w in self.lists.get(m.listed, ()) if n != self.name] if m.listed is not None else []
+        return sum(w for k, w in others if k == _list_kind(c)) / len(others) if others else 0.0
 
     def neighbour(self, c: Candidate) -> float:
         """The likelihood of the most likely reading of another name within :data:`_NEAR_KM` of
         candidate ``c`` that pairs a town or site with a county ("Huntsville" and "Walker County")."""
         return self.readings.near(c, self.name) if self.readings is not None else 0.0
 
+
+#: Weight of a list's other items being of a candidate's kind (times their share).
+_LISTED = 6.0
+
+
+def _list_kind(c: Candidate) -> str:
+    """What a list holds alike: countries, first-level regions, or local places (towns, counties, sites)."""
+    return "country" if c.kind == "country" else "region" if c.feature_code == "ADM1" else "local"
+
+#: A city with at least this share of its first-level region's people is what their shared name
+#: means ("New York", "Vienna", "Chihuahua"), unless the text says the region.
+_MAIN_CITY_SHARE = 0.25
 
 #: How close two readings must lie to support each other: a town and its county.
 _NEAR_KM = 40.0
@@ -107,6 +131,7 @@ class _Evidence:
     admin1: dict[str, Counter] = field(default_factory=dict)
     anchors: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     readings: _Readings = field(default_factory=_Readings)
+    lists: dict[int, tuple[tuple[str, str, float], ...]] = field(default_factory=dict)
 
     def focus_without(self, name: str) -> Focus:
         countries: Counter = Counter()
@@ -128,6 +153,7 @@ class _Evidence:
             tuple(anchors[:50]),
             self.readings or None,
             name,
+            self.lists,
         )
 
 
@@ -161,6 +187,16 @@ class Bias:
         return ((s_, w), (n, e))
 
 
+def _kind_prior(c: Candidate) -> float:
+    """The prior of ``c``'s kind; an administrative area's grows with how well known it can be
+    (its population), and one of unknown population (0) keeps the whole prior."""
+    prior = _KIND_PRIOR.get(c.kind, 1.0)
+    if c.kind != "admin" or c.population <= 0:
+        return prior
+    low, high = _KNOWN_AREA
+    return round(prior * min(1.0, max(0.0, (math.log10(c.population) - low) / (high - low))), 3)
+
+
 def _alias_penalty(population: int) -> float:
     """An alternate name counts less than a main name, but a well-known alternate name of a big
     place ("Zaporozhye", 700,000 people) still beats the main name of a village."""
@@ -170,13 +206,17 @@ def _alias_penalty(population: int) -> float:
 
 def score_parts(
     c: Candidate, m: Mention, focus: Focus, parent: Candidate | None, capital_named: bool = False,
-    bias: Bias | None = None,
+    bias: Bias | None = None, city_named: bool = False,
 ) -> list[tuple[str, float]]:
     """The named parts of candidate ``c``'s score for mention ``m`` (their sum is the score).
 
     ``capital_named``: a national capital among the candidates bears exactly this name ("Washington").
+    ``city_named``: ``c`` is a region named like the city that holds much of its people ("New York").
     """
-    parts: list[tuple[str, float]] = [("kind", _KIND_PRIOR.get(c.kind, 1.0))]
+    parts: list[tuple[str, float]] = [("kind", _kind_prior(c))]
+    city_named = city_named and m.hint != "admin"  # "the state of New York" is the state
+    if city_named:
+        parts.append(("its city's name", round(_KIND_PRIOR["city"] - parts[0][1], 3)))  # no more than a town
     if c.kind == "city":
         parts.append(("population", math.log10(c.population + 10)))
         if c.feature_code == "PPLC":
@@ -191,7 +231,7 @@ def score_parts(
         elif m.hint == "landmark" and c.kind != "landmark":
             parts.append(("cue", -2.0))
     if c.kind in ("country", "admin", "region", "water", "landmark") and normalize_name(c.name) == normalize_name(m.name):
-        if not (c.kind == "admin" and capital_named):
+        if not (c.kind == "admin" and (capital_named or city_named)):
             parts.append(("own name", 4.0))  # the entry's own name, not an alternate (a capital's name is the capital's)
     bonus = 0.0
     if c.country_code:
@@ -211,13 +251,15 @@ def score_parts(
         near = focus.neighbour(c)  # "Huntsville" and "Walker County": the Texan pair lies together
         if near:
             parts.append(("neighbour", round(_NEIGHBOUR * min(1.0, near / _LIKELY_READING), 3)))
+    if c.kind in ("country", "admin", "city") and (alike := focus.listed_with(c, m)):
+        parts.append(("list", round(_LISTED * alike, 3)))
     if parent is not None:
         if parent.kind == "country" and c.country_code == parent.country_code:
             parts.append(("container", 6.0))
         elif parent.kind == "admin" and c.country_code == parent.country_code:
             parts.append(("container", 4.0 + (4.0 if c.admin1 and c.admin1 == parent.admin1 else 0.0)))
-        elif c.country_code != parent.country_code:
-            parts.append(("container", -5.0))
+        elif c.country_code != parent.country_code and m.listed is None:
+            parts.append(("container", -5.0))  # (in a list, "X, Y" may be two items: "Paris, London and Rome")
     if bias:
         if bias.country_codes:
             parts.append(("bias", 6.0 if c.country_code in bias.country_codes else -2.0))
@@ -228,11 +270,23 @@ def score_parts(
 
 def score_candidate(
     c: Candidate, m: Mention, focus: Focus, parent: Candidate | None, capital_named: bool = False,
-    bias: Bias | None = None,
+    bias: Bias | None = None, city_named: bool = False,
 ) -> float:
     """A log-scale plausibility score of candidate ``c`` for mention ``m``; higher is better
     (the sum of :func:`score_parts`)."""
-    return sum(v for _, v in score_parts(c, m, focus, parent, capital_named, bias))
+    return sum(v for _, v in score_parts(c, m, focus, parent, capital_named, bias, city_named))
+
+
+def _named_after_cities(cs: Sequence[Candidate]) -> set[int]:
+    """The regions among ``cs`` that a city among them names and largely fills (by index)."""
+    cities = [c for c in cs if c.kind == "city" and c.match == "name" and c.admin1]
+    return {
+        i for i, a in enumerate(cs)
+        if a.kind == "admin" and a.population > 0 and any(
+            t.country_code == a.country_code and t.admin1 == a.admin1 and t.population >= _MAIN_CITY_SHARE * a.population
+            for t in cities
+        )
+    }
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -287,6 +341,11 @@ def _evidence(
         if (c.kind in ("city", "landmark") or c.feature_code == "ADM2") and conf >= 0.9:
             ev.anchors.setdefault(name, []).append((c.lat, c.lon))
     ev.readings = _readings(mentions, picks)
+    items: dict[int, list[tuple[str, str]]] = {}
+    for m, got in zip(mentions, picks):
+        if m.listed is not None and got is not None and got.candidate is not None:
+            items.setdefault(m.listed, []).append((normalize_name(m.name), _list_kind(got.candidate), got.confidence))
+    ev.lists = {k: tuple(v) for k, v in items.items() if len(v) > 1}
     return ev
 
 
@@ -478,14 +537,17 @@ def _pick_all(
             by_name[k] = (m, cs)
     memo: dict[str, _Pick | None] = {}
     forced: dict[str, Candidate] = {}
+    #: names the text places others in: "Buffalo, New York" uses New York as the state
+    holders = {normalize_name(m.parent) for m in mentions if m.parent and m.listed is None}
 
     def ranked(m: Mention, cs: Sequence[Candidate], parent: Candidate | None) -> list[tuple[float, list, Candidate]]:
         key_name = normalize_name(m.name)
         focus = focus_for(key_name)
         capital = any(c.feature_code == "PPLC" and normalize_name(c.name) == key_name for c in cs)
+        named = _named_after_cities(cs) if key_name not in holders else set()
         out = []
-        for c in cs:
-            parts = score_parts(c, m, focus, parent, capital, bias)
+        for i, c in enumerate(cs):
+            parts = score_parts(c, m, focus, parent, capital, bias, i in named)
             out.append((sum(v for _, v in parts), parts, c))
         out.sort(key=lambda t: -t[0])
         return out
@@ -506,7 +568,7 @@ def _pick_all(
         return [(0.0, ranked(Mention(m.parent, 0, 0), pcs, None)[0][2])]
 
     def pick(m: Mention, cs: list[Candidate], depth: int = 0) -> _Pick | None:
-        key = "|".join((normalize_name(m.query or m.name), m.hint or "", normalize_name(m.parent or "")))
+        key = "|".join((normalize_name(m.query or m.name), m.hint or "", normalize_name(m.parent or ""), str(m.listed)))
         if key in memo:
             return memo[key]
         options = containers(m, depth)
