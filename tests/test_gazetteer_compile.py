@@ -153,6 +153,8 @@ ADMIN2 = [
     {"name": "Cook County", "code": "US.IL.031", "geonameid": 900004, "aliases": [], "towns": [4887398]},
     {"name": "Village", "code": "UA.12.3001", "geonameid": 900005, "aliases": [], "towns": [703448]},
     {"name": "Empty Raion", "code": "UA.12.3002", "geonameid": 900006, "aliases": [], "towns": [12345]},
+    {"name": "Springfield", "code": "UA.12.3003", "geonameid": 900007, "aliases": [], "towns": [703448]},
+    {"name": "Chicago", "code": "UA.07.2002", "geonameid": 900008, "aliases": [], "towns": [706483]},
 ]
 
 
@@ -181,3 +183,10 @@ def test_second_level_regions_never_take_a_town_name_or_a_common_word(with_admin
     assert gaz.lookup("Village") == []                                 # a common English word
     assert gaz.lookup("Cook County") == []                             # US counties come from zipcodes
     assert gaz.lookup("Empty Raion") == []                             # no town of it in the index
+
+
+def test_a_second_level_region_shares_its_name_only_with_smaller_towns_abroad(with_admin2: Gazetteer) -> None:
+    gaz = with_admin2
+    # bigger than both American Springfields: the resolver weighs them against each other
+    assert {(c.kind, c.country_code) for c in gaz.lookup("Springfield")} == {("city", "US"), ("admin", "UA")}
+    assert {c.kind for c in gaz.lookup("Chicago")} == {"city"}         # a bigger town keeps its name

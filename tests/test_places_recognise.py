@@ -323,3 +323,8 @@ def test_places_joined_by_and_share_their_container(gazetteer):
 
 def test_an_adjective_before_a_head_word_names_no_place(gazetteer):
     assert names("A Buddhist monastery was shelled near a Kurdish town.", gazetteer) == []
+
+
+def test_a_title_at_the_end_of_a_run_belongs_to_the_next_name():
+    # not "York Gov": the sentence-initial "New" is dropped from people, and the title is no name
+    assert find_people("New York Gov. Ann Example signed it.") == [(14, 25, "Ann Example")]

@@ -129,3 +129,43 @@ def test_two_small_namesakes_close_together_do_not_pull_each_other():
 def test_a_county_close_to_a_small_namesake_pulls_it():
     got = _read("Alder and Cedar County.", ["Alder", "Cedar County"])
     assert got == {"Alder": 2, "Cedar County": 5}
+
+
+def test_a_small_administrative_area_does_not_beat_a_big_city_of_its_name(gazetteer):
+    # Portland, Manchester and Charlotte are also parishes of a few thousand people in the Caribbean
+    assert _places("Two men were arrested in Portland overnight.", gazetteer)["Portland"].country_code == "US"
+    assert _places("The striker signed for a club in Manchester.", gazetteer)["Manchester"].country_code == "GB"
+    assert _places("Heavy rain flooded streets in Charlotte.", gazetteer)["Charlotte"].kind == "city"
+    # a large first-level region keeps its name against the river or any town
+    p = _places("Floods closed roads across Mississippi.", gazetteer)["Mississippi"]
+    assert (p.kind, p.country_code) == ("admin", "US")
+
+
+def test_a_city_that_fills_much_of_its_region_is_what_the_bare_name_means(gazetteer):
+    assert _places("The bank's analysts met investors in New York on Tuesday.", gazetteer)["New York"].kind == "city"
+    # ... unless the text says the region
+    for text in (
+        "Snow closed schools in Vermont and New York.",
+        "A bridge collapsed near Rochester, New York, on Sunday.",
+        "New York Gov. Ann Example signed the bill.",
+        "Voters in the state of New York went to the polls.",
+        "New York is a state in the north-east of the country; its parks drew record crowds.",
+    ):
+        assert _places(text, gazetteer)["New York"].kind == "admin", text
+
+
+def test_the_items_of_a_list_are_read_as_one_kind(gazetteer):
+    p = _places("The tour stops in Texas, Georgia and Florida before the final.", gazetteer)["Georgia"]
+    assert (p.country_code, p.kind) == ("US", "admin")
+    p = _places("Envoys from Armenia, Georgia and Azerbaijan met on Monday.", gazetteer)["Georgia"]
+    assert p.country_code == "GE"
+    p = _places("Direct flights link Boston, New York and Chicago.", gazetteer)["New York"]
+    assert p.kind == "city"
+
+
+def test_explanations_name_the_list_and_the_city_behind_a_region(gazetteer):
+    text = "Fans came from Ohio, Iowa and New York."
+    p = resolve(find_mentions(text, gazetteer), gazetteer, explain=True).places[-1]
+    state = next(c for c in p.explanation if c["kind"] == "admin")
+    assert state["reasons"]["list"] > 0 and state["reasons"]["its city's name"] < 0
+    assert p.kind == "admin"

@@ -446,18 +446,24 @@ def _admin2_entries(up: Upstream, by_id: Mapping[int, Entry]) -> list[Entry]:
     return out
 
 
-def _admin2_rows(regions: Sequence[Entry], taken: Mapping[str, Sequence[int]],
+def _admin2_rows(regions: Sequence[Entry], taken: Mapping[str, Sequence[int]], by_id: Mapping[int, Entry],
                  common_words: Mapping[str, float]) -> tuple[list[Entry], dict[tuple[str, int], int]]:
-    """The second-level regions to keep and their keys: only keys no other entry holds, anywhere
-    (the town Milano keeps "Milano", the province is "Province of Milan"; Kent, Washington keeps
-    "Kent"), and none made of common English words only ("Village", "On March")."""
+    """The second-level regions to keep and their keys: only keys no other entry holds but smaller
+    towns abroad (the town Milano keeps "Milano", the province is "Province of Milan"; "Hampshire"
+    is the English county as well as a town in Illinois, which the resolver weighs), and none made
+    of common English words only ("Village", "On March")."""
     keys_of: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
     for (k, i), flag in _name_rows(regions).items():
         keys_of[i][(k, i)] = flag
+
+    def free(k: str, e: Entry) -> bool:
+        held = [by_id[i] for i in taken.get(k, ())]
+        return all(h.kind == "city" and h.cc != e.cc and h.population < e.population for h in held)
+
     kept, rows = [], {}
     for e in regions:
         own = {(k, i): v for (k, i), v in keys_of[e.id].items()
-               if k not in taken and not all(w in common_words for w in k.split())}
+               if free(k, e) and not all(w in common_words for w in k.split())}
         if own:
             kept.append(e)
             rows.update(own)
@@ -613,7 +619,7 @@ def compile_index(up: Upstream, curated: Curated = Curated(),
     for k, i in names:
         taken[k].append(i)
     by_id = {e.id: e for e in entries}
-    regions, region_names = _admin2_rows([r for r in _admin2_entries(up, by_id) if r.id not in by_id], taken,
+    regions, region_names = _admin2_rows([r for r in _admin2_entries(up, by_id) if r.id not in by_id], taken, by_id,
                                          up.common_words)
     airports, airport_names = _airport_rows(_airport_entries(up, by_id, names, taken), by_id, taken)
     _check_ids([*entries, *regions, *airports])

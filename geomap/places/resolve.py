@@ -38,10 +38,12 @@ class CandidateSource(Protocol):
 _NEIGHBOUR = 3.0
 _KIND_PRIOR = {"country": 14.0, "admin": 8.0, "region": 10.0, "water": 9.0, "landmark": 3.0, "city": 1.0}
 _MAX_CITY_FOCUS = 10.0
-#: An administrative area below this population (log10) is no better known than a town of its
-#: size; from :data:`_KNOWN_AREA[1]` on it takes the whole ``admin`` prior ("Portland" is the city
+#: A first-level region below this population (log10) is no better known than a town of its
+#: size; from the second figure on it takes the whole ``admin`` prior ("Portland" is the city
 #: in Oregon, not the Jamaican parish of 22,000; "Mississippi" is still the state, not the river).
 _KNOWN_AREA = (4.8, 5.8)
+#: A second-level region needs half an order of magnitude more ("Norfolk" in a Nebraskan story).
+_KNOWN_AREA2 = (5.3, 6.3)
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ def _kind_prior(c: Candidate) -> float:
     prior = _KIND_PRIOR.get(c.kind, 1.0)
     if c.kind != "admin" or c.population <= 0:
         return prior
-    low, high = _KNOWN_AREA
+    low, high = _KNOWN_AREA2 if c.feature_code == "ADM2" else _KNOWN_AREA
     return round(prior * min(1.0, max(0.0, (math.log10(c.population) - low) / (high - low))), 3)
 
 
