@@ -328,3 +328,13 @@ def test_an_adjective_before_a_head_word_names_no_place(gazetteer):
 def test_a_title_at_the_end_of_a_run_belongs_to_the_next_name():
     # not "York Gov": the sentence-initial "New" is dropped from people, and the title is no name
     assert find_people("New York Gov. Ann Example signed it.") == [(14, 25, "Ann Example")]
+
+
+def test_family_names_with_a_lower_case_particle_are_people_not_places(gazetteer):
+    text = "Inspector Jan de Haan met Greta van Oosten in Leiden. Van Oosten said the dikes held."
+    assert {"Jan de Haan", "Greta van Oosten", "Van Oosten"} <= {n for _, _, n in find_people(text, gazetteer)}
+    names = [m.name for m in find_mentions(text, gazetteer)]
+    assert names == ["Leiden"]
+    # a place with a particle in its name stays a place
+    assert [m.name for m in find_mentions("Crowds filled Rio de Janeiro and Santiago de Compostela.", gazetteer)] == [
+        "Rio de Janeiro", "Santiago de Compostela"]

@@ -481,7 +481,68 @@ def find_people(
                 name_toks = name_toks[q:]
             s, e = name_toks[0].start, name_toks[-1].end
             spans.append((s, e, text[s:e]))
+    particled = _particle_names(text, tokens, index)
+    if particled:
+        inside = _Spans((s, e) for s, e, _ in particled)
+        spans = sorted([t for t in spans if not inside.touches(t[0], t[1])] + particled)
     return spans
+
+
+#: Lower-case particles inside family names: "Pieter van Aalst", "Angie de Silva", "Ursula von der Leyen".
+_PARTICLES = frozenset("van von de der den du da di dos das del della bin ibn ter ten".split())
+
+
+def _particle_names(text: str, tokens: list[Token], index: NameIndex | None) -> list[tuple[int, int, str]]:
+    """People whose family name has a lower-case particle, and the same family name written on its
+    own with the particle capitalised ("Van Aalst said"): a given name, the particle(s), then a
+    capitalised name that is neither a place as a whole ("Rio de Janeiro") nor a named facility.
+
+    >>> _particle_names("Pieter van Aalst toured it. Van Aalst said so.", tokenize("Pieter van Aalst toured it. Van Aalst said so."), None)
+    [(0, 16, 'Pieter van Aalst'), (28, 37, 'Van Aalst')]
+    """
+    out: list[tuple[int, int, str]] = []
+    families: set[str] = set()
+    n = len(tokens)
+    i = 1
+    while i < n - 1:
+        if tokens[i].text not in _PARTICLES or text[tokens[i - 1].end : tokens[i].start] != " ":
+            i += 1
+            continue
+        k = i
+        while k < n - 1 and tokens[k].text in _PARTICLES and text[tokens[k].end : tokens[k + 1].start] == " ":
+            k += 1
+        if k == i or k >= n or not _is_cap(tokens[k]) or tokens[k].text in _PARTICLES:
+            i += 1
+            continue
+        given = i - 1
+        if not _is_cap(tokens[given]) or not (_first_name(index, tokens[given].text) or index is None):
+            i = k
+            continue
+        while given > 0 and _is_cap(tokens[given - 1]) and text[tokens[given - 1].end : tokens[given].start] == " " \
+                and _first_name(index, tokens[given - 1].text):
+            given -= 1  # "Bernard Xavier Philippe de Marigny"
+        end = k
+        while end + 1 < n and _is_cap(tokens[end + 1]) and text[tokens[end].end : tokens[end + 1].start] == " " and end - k < 2:
+            end += 1
+        lows = [t.text.lower() for t in tokens[k : end + 1]]
+        whole = text[tokens[given].start : tokens[end].end]
+        if any(w in ORG_HEADS or w in FEATURE_HEADS or w in CUE_KINDS for w in lows) or (
+            index is not None and index.has_key(normalize_name(whole))
+        ):
+            i = end + 1
+            continue
+        out.append((tokens[given].start, tokens[end].end, whole))
+        families.add(" ".join(t.text for t in tokens[i : end + 1]).lower())
+        i = end + 1
+    for fam in families:  # the family name on its own, its particle capitalised: "Van Aalst said"
+        words = fam.split()
+        for a in range(n - len(words) + 1):
+            seg = tokens[a : a + len(words)]
+            if seg[0].text[:1].isupper() and [t.text.lower() for t in seg] == words \
+                    and all(text[x.end : y.start] == " " for x, y in zip(seg, seg[1:])) \
+                    and not any(s <= seg[0].start < e for s, e, _ in out):
+                out.append((seg[0].start, seg[-1].end, text[seg[0].start : seg[-1].end]))
+    return sorted(out)
 
 
 def _is_title(word: str) -> bool:
