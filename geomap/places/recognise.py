@@ -488,6 +488,8 @@ def find_people(
     return spans
 
 
+#: Words that open place names before a particle ("San Pedro del Durazno", "Villa de Leyva").
+_PLACE_OPENERS = frozenset("san santa santo são sao saint st ste sainte le la el los las the puerto porto villa ciudad isla".split())
 #: Lower-case particles inside family names: "Pieter van Aalst", "Angie de Silva", "Ursula von der Leyen".
 _PARTICLES = frozenset("van von de der den du da di dos das del della bin ibn ter ten".split())
 
@@ -511,7 +513,8 @@ def _particle_names(text: str, tokens: list[Token], index: NameIndex | None) -> 
         k = i
         while k < n - 1 and tokens[k].text in _PARTICLES and text[tokens[k].end : tokens[k + 1].start] == " ":
             k += 1
-        if k == i or k >= n or not _is_cap(tokens[k]) or tokens[k].text in _PARTICLES:
+        if k == i or k >= n or not _is_cap(tokens[k]) or tokens[k].text in _PARTICLES \
+                or tokens[k].text.lower() in _PLACE_OPENERS:
             i += 1
             continue
         given = i - 1
@@ -521,6 +524,12 @@ def _particle_names(text: str, tokens: list[Token], index: NameIndex | None) -> 
         while given > 0 and _is_cap(tokens[given - 1]) and text[tokens[given - 1].end : tokens[given].start] == " " \
                 and _first_name(index, tokens[given - 1].text):
             given -= 1  # "Bernard Xavier Philippe de Marigny"
+        before = text[tokens[given].start : tokens[i - 1].end]
+        if (given > 0 and _is_cap(tokens[given - 1]) and text[tokens[given - 1].end : tokens[given].start] == " "
+                and not _is_title(tokens[given - 1].text)) or tokens[given].text.lower() in _PLACE_OPENERS or (
+                    index is not None and given < i - 1 and index.has_key(normalize_name(before))):
+            i = k  # "San Miguel de Mayumo", "Santa Ana de Sapa", "Puerto de la Cruz": a place's name goes on
+            continue
         end = k
         while end + 1 < n and _is_cap(tokens[end + 1]) and text[tokens[end].end : tokens[end + 1].start] == " " and end - k < 2:
             end += 1
@@ -645,8 +654,8 @@ def find_mentions(
         words = name.split()
         if len(words) == 1 and name[:1].isupper():
             person_words.add(name.lower())  # "Ms. Corby": a family name on its own
-        if len(words) >= 2:
-            person_words.add(words[-1].lower())
+        if len(words) >= 2 and not _PARTICLES.intersection(w.lower() for w in words[:-1]):
+            person_words.add(words[-1].lower())  # (not "Montgomery" of "Roger de Montgomery": towns bear such names)
             if words[0].lower() in _SINO_KOREAN:
                 person_words.add(words[0].lower())
     person_words -= defined_places(text)  # "Marion is a city ... named after Francis Marion": Marion stays a place
@@ -901,7 +910,8 @@ def _judge(
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
     elif i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in CUE_KINDS \
-            and text[tokens[i - 2].end : s] == " of ":
+            and tokens[i - 2].text.lower() != "territory" and text[tokens[i - 2].end : s] == " of ":
+        # ("the territory of Georgia" is the land of Georgia, whatever Georgia is)
         hint = CUE_KINDS[tokens[i - 2].text.lower()]  # "the port of Odesa", "province of Quebec", "island of Java"
     elif (d := _DEFINITION.match(text, e, min(len(text), e + 200))) is not None and d.group(1) in _REGION_NOUNS \
             and any(c.kind == "admin" for c in cands):
