@@ -288,6 +288,7 @@ def test_adjectives_of_regions_are_their_demonyms(gazetteer):
     assert gazetteer.demonym("Iowans").name == "Iowa"
     assert gazetteer.demonym("Ontarian").name == "Ontario"
     assert gazetteer.demonym("Central American").kind == "region"
+    assert gazetteer.demonym("Kurdish").name == "Kurdistan"  # a curated region, by its id
     assert gazetteer.demonym("Roman") is None  # a given name, not the adjective of a region
     got = resolved("Two Manitobans and a Texan won.", gazetteer)
     assert [(p.name, p.resolved_name, p.kind) for p in got] == [
