@@ -154,7 +154,9 @@ NOT_PLACES = frozenset(
 _EPONYM_NEXT = frozenset("virus viruses fever flu influenza disease syndrome strain ebolavirus encephalitis".split())
 
 _SPEECH = frozenset("said says say told tells added adds wrote writes noted notes argued argues asked asks".split())
-_PLACE_PREPS = frozenset("in at near from to into outside across throughout around via toward towards".split())
+_PLACE_PREPS = frozenset(
+    "in at near from to into outside across throughout around via toward towards below above beyond off inside within along".split()
+)
 _CAPITAL_CODES = frozenset({"PPLC"})
 _COMMON_ZIPF = 4.0
 
@@ -462,6 +464,8 @@ def find_people(
             w in ORG_HEADS or w in JURISDICTION_HEADS or w in CUE_KINDS or w in DIRECTIONS or w in _STREETS for w in lows
         ) or lows[-1] in _PARTISANS  # "a Findlay Republican" describes someone
         placey = index is not None and _whole_is_place(index, name_toks, text)
+        if titled and k > 0 and index is not None and _titled_place(index, text, tokens, i, run, k):
+            continue  # "docked in Prince Rupert", "the Port of Prince Rupert": a town named with a title
         is_person = False
         if titled and not institutional and (not placey or honorific):
             is_person = True
@@ -558,6 +562,19 @@ def _is_title(word: str) -> bool:
     """"President", "Gov.", "Vice-President", "Prime-Minister"."""
     w = word.lower().rstrip(".")
     return w in PERSON_TITLES or w.rsplit("-", 1)[-1] in PERSON_TITLES
+
+
+def _titled_place(index: NameIndex, text: str, tokens: list[Token], i: int, run: list[Token], k: int) -> bool:
+    """Whether the title that ends at ``run[k - 1]`` opens a place's own name ("Prince Rupert",
+    "Governador Valadares") that the text puts somewhere: after a preposition of place or a cue noun
+    and "of" ("the Port of Prince Rupert"). "A gift to Prince Charles" names the prince."""
+    span = text[run[k - 1].start : run[-1].end]
+    if not any(c.match == "name" for c in index.lookup(span, limit=5)):
+        return False
+    q = i + k - 1  # the title's index in ``tokens``
+    if q >= 2 and tokens[q - 1].text == "of" and tokens[q - 2].text.lower() in _CUE_NOUNS:
+        return True
+    return k == 1 and q >= 1 and tokens[q - 1].text.lower() in _OPEN_PREPS and text[tokens[q - 1].end : run[0].start] == " "
 
 
 def _whole_is_place(index: NameIndex, toks: list[Token], text: str) -> bool:
@@ -687,7 +704,8 @@ def find_mentions(
                 if found and i == prev_end:
                     i += n  # "British Columbia Maritime Employers": the rest of a run after a place is not a place
                     continue
-                m = _judge(text, tokens, index, i, i + n, prev_end, g1, what, person_spans, person_words, headline)
+                m = _judge(text, tokens, index, i, i + n, prev_end, g1, what, person_spans, person_words, headline,
+                           _last_place_end(mentions))
                 if m is not None:
                     mentions.append(m)
                     matched.append((i, i + n))
@@ -800,10 +818,12 @@ def _judge(
     person_spans: _Spans,
     person_words: set[str],
     headline: int = 0,
+    last_place: int = -1,
 ) -> Mention | None:
     """Decide whether tokens[i:k] (a gazetteer match inside a capitalised run) is a place mention.
 
-    ``headline``: where a title-case headline at the top of the text ends (0 for none)."""
+    ``headline``: where a title-case headline at the top of the text ends (0 for none);
+    ``last_place``: where the last place found before it ends (-1 for none)."""
     toks = tokens[i:k]
     s, e = toks[0].start, toks[-1].end
     name = text[s:e]
@@ -864,6 +884,12 @@ def _judge(
     )
     if single and low in person_words and not in_place_context:
         return None
+    # an item of a list of places: "to Lobos, Carlos Casares and Pehuajó", "Lombok and Sumbawa"
+    # (a given name alone is still a person: "in Boston, Mark and Anne met")
+    gap = text[last_place:s] if last_place >= 0 else None
+    in_a_list = not (single and _first_name(index, name)) and (
+        gap in (" and ", ", and ", " or ", ", or ") or (gap in (", ", ",") and _LIST_GOES_ON.match(text, e) is not None)
+    )
     cands = index.lookup(name, limit=20)  # lookups include the name's variants ("-on-", "-na-")
     if not in_place_context and i >= 1 and (tokens[i - 1].text == "the" or tokens[i - 1].text in DIRECTIONS):
         in_place_context = any(c.kind == "water" for c in cands)  # "the Atlantic", "the eastern Pacific"
@@ -878,7 +904,7 @@ def _judge(
     if (
         not any(c.match == "name" for c in cands)
         and not (_strong_place(cands) or any(c.kind in ("region", "water") for c in cands))
-        and not in_place_context
+        and not (in_place_context or in_a_list)
     ):
         return None  # only an alternate name of a small place matched, and nothing says it is a place
     # a common English word ("Center", "May", "Bell") needs a big place or a place context
@@ -960,14 +986,24 @@ def _link_parents(text: str, mentions: list[Mention]) -> list[Mention]:
         (m.name for m in out if head and head[0] <= m.start < head[1] and not m.open and m.hint != "demonym"), None
     )
     for a, x in enumerate(out):
-        if not x.open or x.parent is not None or x.hint != "landmark":
+        if not x.open or x.hint != "landmark":
             continue
         y = out[a + 1] if a + 1 < len(out) else None
+        # the place the sentence puts it in outranks a place in its name ("Cowley Beach, south of Innisfail")
         if y is not None and y.hint != "demonym" and y.start - x.end < 60 and _FACILITY_IN.match(text[x.end : y.start]):
             out[a] = replace(x, parent=y.name)
-        elif dateline is not None and x.name != dateline:
+        elif x.parent is None and dateline is not None and x.name != dateline:
             out[a] = replace(x, parent=dateline)
     return out
+
+
+#: What follows a name that a list goes on after: ", Jimaní", " and Jimaní", ", and the Jimaní".
+_LIST_GOES_ON = re.compile(r"(?:,\s*|,?\s+(?:and|or)\s+)(?:the\s+)?[A-Z]")
+
+
+def _last_place_end(mentions: list[Mention]) -> int:
+    """Where the last place (not a demonym) of ``mentions`` ends, or -1."""
+    return next((m.end for m in reversed(mentions) if m.hint != "demonym"), -1)
 
 
 #: What stands between two items of a list, and what ends one ("New Jersey and New York").
@@ -1038,7 +1074,8 @@ FEATURE_HEADS: dict[str, str] = {
         shipyard dockyard port harbour harbor terminal plant refinery mine mines factory works
         university campus hotel stadium arena prison jail palace castle fortress station bridge
         dam embassy consulate square plaza street avenue road boulevard highway motorway market bazaar
-        mosque cathedral monastery checkpoint crossing compound reactor""".split(),
+        mosque cathedral monastery checkpoint crossing compound reactor park beach pier wharf quay cemetery
+        temple shrine""".split(),
         "landmark",
     ),
     **dict.fromkeys("river lake sea bay strait straits gulf canal creek reservoir lagoon sound".split(), "water"),
