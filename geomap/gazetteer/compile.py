@@ -446,12 +446,18 @@ def _admin2_entries(up: Upstream, by_id: Mapping[int, Entry]) -> list[Entry]:
     return out
 
 
+#: A second-level region this populous keeps a name of common words that holds a place's name.
+_BIG_REGION = 1_000_000
+
+
 def _admin2_rows(regions: Sequence[Entry], taken: Mapping[str, Sequence[int]], by_id: Mapping[int, Entry],
                  common_words: Mapping[str, float]) -> tuple[list[Entry], dict[tuple[str, int], int]]:
     """The second-level regions to keep and their keys: only keys no other entry holds but smaller
     towns abroad (the town Milano keeps "Milano", the province is "Province of Milan"; "Hampshire"
     is the English county as well as a town in Illinois, which the resolver weighs), and none made
-    of common English words only ("Village", "On March")."""
+    of common English words only ("Village", "On March") unless the region holds a million people and
+    one of its words is a place's name ("Kent", "Essex", "Province of Barcelona": a name that many
+    people live under is a frequent word because of them)."""
     keys_of: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
     for (k, i), flag in _name_rows(regions).items():
         keys_of[i][(k, i)] = flag
@@ -460,10 +466,15 @@ def _admin2_rows(regions: Sequence[Entry], taken: Mapping[str, Sequence[int]], b
         held = [by_id[i] for i in taken.get(k, ())]
         return all(h.kind == "city" and h.cc != e.cc and h.population < e.population for h in held)
 
+    def common(k: str, e: Entry) -> bool:
+        words = k.split()
+        if not all(w in common_words for w in words):
+            return False
+        return e.population < _BIG_REGION or not any(w in taken for w in words)
+
     kept, rows = [], {}
     for e in regions:
-        own = {(k, i): v for (k, i), v in keys_of[e.id].items()
-               if free(k, e) and not all(w in common_words for w in k.split())}
+        own = {(k, i): v for (k, i), v in keys_of[e.id].items() if free(k, e) and not common(k, e)}
         if own:
             kept.append(e)
             rows.update(own)

@@ -32,7 +32,7 @@ from .sources import KIND_ORDER, Upstream, curated_paths, load_upstream, read_co
 __all__ = ["APPLICATION_ID", "BUILD_VERSION", "build", "fingerprint"]
 
 #: Bump whenever the build code changes what ends up in the index.
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 
 #: SQLite ``application_id`` of a geomap index ("GMGZ"): how a file is known to be one, even when damaged.
 APPLICATION_ID = 0x474D475A
