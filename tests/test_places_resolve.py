@@ -149,6 +149,7 @@ def test_a_city_that_fills_much_of_its_region_is_what_the_bare_name_means(gazett
         "A bridge collapsed near Rochester, New York, on Sunday.",
         "New York Gov. Ann Example signed the bill.",
         "Voters in the state of New York went to the polls.",
+        "Dairy farms in upstate New York lost their barns.",
         "New York is a state in the north-east of the country; its parks drew record crowds.",
     ):
         assert _places(text, gazetteer)["New York"].kind == "admin", text

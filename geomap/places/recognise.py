@@ -932,6 +932,9 @@ def _judge(
     elif nxt is not None and nxt.text.lower() in _REGION_OFFICES and text[e : nxt.start] == " " \
             and any(c.kind == "admin" for c in cands):
         hint = "admin"  # "New York Gov. Andrew Cuomo": a governor heads a region, not a city
+    elif i >= 1 and tokens[i - 1].text.lower() in ("upstate", "downstate") and text[tokens[i - 1].end : s] == " " \
+            and any(c.kind == "admin" for c in cands):
+        hint = "admin"  # "upstate New York" is the part of a state away from its city
     elif nxt is not None and nxt.text.lower() in CUE_KINDS and text[e : nxt.start].strip() == "":
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
