@@ -376,3 +376,27 @@ def test_the_main_islands_of_island_states_are_in_the_index(gazetteer):
     got = resolved("Aid reached Malekula and Ambrym after the quake in Vanuatu.", gazetteer)
     assert [(p.name, p.country_code) for p in got] == [("Malekula", "VU"), ("Ambrym", "VU"), ("Vanuatu", "VU")]
     assert gazetteer.lookup("Viti Levu")[0].country_code == "FJ"
+
+
+def test_a_lower_case_facility_head_after_a_name_says_it_is_a_place(gazetteer):
+    # "Chernobyl" is only another spelling of Chornobyl; the plant after it says it is a place
+    assert names("Inspectors toured the Chernobyl nuclear power plant again.", gazetteer) == ["Chernobyl"]
+    assert names("Inspectors toured Chernobyl again.", gazetteer) == []
+
+
+def test_an_event_named_after_a_city_is_held_there(gazetteer):
+    assert names("She will run the Tokyo Marathon next spring.", gazetteer) == ["Tokyo"]
+    assert names("Ministers spoke at the Munich Security Conference.", gazetteer) == ["Munich"]
+    assert names("The Geneva Convention bans it. The Houston Chronicle said so.", gazetteer) == []
+
+
+def test_a_facility_opened_by_a_head_word_of_another_language(gazetteer):
+    text = "ABIDJAN, May 4 — Fans packed the Stade Félix Houphouët-Boigny. Planes left the Aeropuerto de Madrid."
+    found = [(m.name, m.hint, m.parent) for m in find_mentions(text, gazetteer)]
+    assert found == [("ABIDJAN", None, None), ("Stade Félix Houphouët-Boigny", "landmark", "ABIDJAN"),
+                     ("Aeropuerto de Madrid", "landmark", "Madrid")]
+
+
+def test_the_marginal_seas_are_in_the_index(gazetteer):
+    for name in ("Celebes Sea", "Sulu Sea", "Gulf of Thailand", "Bass Strait", "Hudson Bay"):
+        assert any(c.kind == "water" for c in gazetteer.lookup(name)), name

@@ -117,6 +117,9 @@ NAMED_AFTER = frozenset(
     orchestra ballet opera theatre theater center centre""".split()
 )
 
+#: Events named after the place they are held in.
+_HELD_AT = frozenset("olympics games marathon festival summit conference talks".split())
+
 #: Words after a place name that make the run an organisation of that place ("Georgia Bureau of
 #: Investigation", "Ohio Association of ..."): a well-known place is kept, a small one is not.
 ORG_HEADS = NAMED_AFTER | frozenset(
@@ -865,8 +868,9 @@ def _judge(
     # drop "St. James Youth Detention Center", "Gulf War", "Houston Chronicle"
     if prefix and not all(w in DIRECTIONS or w in ("the", "a") for w in prefix):
         return None  # ("A Danbury stonework mason" is about Danbury)
-    if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in NAMED_AFTER for w in suffix):
+    if suffix and suffix[0] not in JURISDICTION_HEADS and any(w in NAMED_AFTER and w not in _HELD_AT for w in suffix):
         return None  # named after the place, not in it: "Houston Chronicle", "Paris Saint-Germain"
+    # (an event named after its place is held there: "the Tokyo Marathon", "the Munich Security Conference")
     if partisan:
         suffix = []  # "a Kettering Republican": someone from the place
     lead_in_name = bool(suffix) and not _institution_of_place(suffix) and suffix[0] not in CONNECTORS
@@ -880,6 +884,7 @@ def _judge(
         or (after is not None and text[e : after.start].strip() == "," and after.text[:1].isupper())
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
         or (k == run_end and _DEFINITION.match(text, e, min(len(text), e + 200)) is not None)
+        or (k == run_end and _HEAD_AFTER.match(text, e) is not None)  # "the Chernobyl nuclear power plant"
         or listed != ""
     )
     if single and low in person_words and not in_place_context:
@@ -1070,6 +1075,9 @@ def _link_named_parents(text: str, mentions: list[Mention]) -> list[Mention]:
 # ("Kravtsovka Airbase", "Kutupalong camp", "Gulf of Guinea"), a cue noun ("the village of X"),
 # an apposition ("X, a town in Y") or a preposition of place or motion before a rare name.
 
+#: Lower-case words between a name and its head: "Zaatari refugee camp", "Changi naval base".
+_HEAD_MODIFIERS_WORDS = """refugee displacement displaced migrant transit detention air naval military army navy nuclear
+    power training border industrial oil chemical steel coal cement container ferry fishing""".split()
 #: Words that end (or, before "of", begin) the name of a place, and the kind they make it.
 FEATURE_HEADS: dict[str, str] = {
     **dict.fromkeys(
@@ -1086,16 +1094,26 @@ FEATURE_HEADS: dict[str, str] = {
     **dict.fromkeys("district province county governorate oblast prefecture municipality township region".split(), "admin"),
     **dict.fromkeys("village town".split(), "city"),
 }
+#: A lower-case head word after a name, behind at most three modifiers: "Zaatari refugee camp",
+#: "Chernobyl nuclear power plant".
+_HEAD_AFTER = re.compile(
+    r" (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS_WORDS)) + r") ){0,3}(?:" + "|".join(sorted(FEATURE_HEADS)) + r")\b"
+)
+#: Heads in other languages that open the name of a facility, which is often a person's name:
+#: "Stade Félix Houphouët-Boigny", "Estadio Azteca", "Aeropuerto Jorge Chávez", "Palais Garnier".
+_FOREIGN_HEADS = frozenset(
+    """stade estadio estádio stadio stadion aeropuerto aéroport aeroporto flughafen gare palacio palais palazzo
+    museo musée museu castillo château universidad université università universidade""".split()
+)
+FEATURE_HEADS.update(dict.fromkeys(_FOREIGN_HEADS, "landmark"))
+_FOREIGN_OF = frozenset("de del della di du des do da".split())
 #: Heads that open a name directly: "Lake Kivu", "Mount Sinjar".
-_BARE_HEADS = frozenset("lake mount".split())
+_BARE_HEADS = frozenset({"lake", "mount", *_FOREIGN_HEADS})
 _STREET_HEADS = frozenset("street avenue road boulevard highway motorway lane drive square plaza bridge".split())
 #: Heads that open a name before "of": "Gulf of Guinea", "Port of Newcastle", "Isle of Skye".
 _OF_HEADS = frozenset("gulf bay port isle island islands strait straits sea lake cape valley canal".split())
 #: Lower-case words between a name and its head: "Zaatari refugee camp", "Changi naval base".
-_HEAD_MODIFIERS = frozenset(
-    """refugee displacement displaced migrant transit detention air naval military army navy nuclear power
-    training border industrial oil chemical steel coal cement container ferry fishing""".split()
-)
+_HEAD_MODIFIERS = frozenset(_HEAD_MODIFIERS_WORDS)
 #: Nouns before "of X" that make X a place: "the village of Annaya", "the district of Kunar".
 _CUE_NOUNS = frozenset(
     """village villages town towns city cities hamlet settlement suburb neighbourhood neighborhood district province
@@ -1169,7 +1187,8 @@ def _feature_name(
         return None
     toks = tokens[r0:r1]
     lows = [t.text.lower() for t in toks]
-    head_first = (lows[0] in _OF_HEADS and lows[1] == "of" and len(toks) >= 3) or (
+    foreign_of = lows[0] in _FOREIGN_HEADS and lows[1] in _FOREIGN_OF and len(toks) >= 3  # "Aeropuerto de Madrid"
+    head_first = (lows[0] in _OF_HEADS and lows[1] == "of" and len(toks) >= 3) or foreign_of or (
         lows[0] in _BARE_HEADS and _is_cap(toks[1])
     )
     head = lows[0] if head_first else lows[-1]
@@ -1177,25 +1196,29 @@ def _feature_name(
     if kind is None:
         return None
     s, e = toks[0].start, toks[-1].end
-    if person_spans.touches(s, e):
+    named_after_someone = person_spans.touches(s, e)
+    if named_after_someone and not (head_first and head in _FOREIGN_HEADS):
         return None
     name = text[s:e]
     key = normalize_name(name)
     if index.has_key(key) or any(index.has_key(v) for v in name_variants(key)):
         return None
-    rest = (toks[2:] if lows[1] == "of" else toks[1:]) if head_first else toks[:-1]
+    rest = (toks[2:] if lows[1] == "of" or foreign_of else toks[1:]) if head_first else toks[:-1]
     rest_lows = [t.text.lower() for t in rest]
     if all((w in NOT_PLACES and w not in DIRECTIONS) or w in CONNECTORS for w in rest_lows):
         return None  # "The University", "National Park" name no place of their own ("North Island" does)
     if any(w in ORG_HEADS or w in JURISDICTION_HEADS for w in rest_lows) or _is_title(rest[0].text):
         return None  # "Rapides Parish Fire District", "Mansfield Police Station": an institution of a place
+    # "Stade Félix Eboué", "Aeropuerto Jorge Chávez": a stadium or an airport named after someone
+    named_after_someone = named_after_someone or (head in _FOREIGN_HEADS and len(rest) >= 2 and _first_name(index, rest[0].text))
     inner = text[rest[0].start : rest[-1].end]
     if not index.has_key(normalize_name(inner)) or inner.lower() in NOT_PLACES or inner.lower() in DIRECTIONS:
         inner = _known_part(text, rest, index)
     if not head_first and inner is not None and head in JURISDICTION_HEADS:
         return None  # "Halifax Airport", "Texas Southern University": the place, with the head as its cue
     # a street is named after another place ("Dublin Road" in Alexandria), a lake after its town
-    parent = inner if inner and kind not in ("water",) and head not in _STREET_HEADS else None
+    # (and a facility named after someone is not in the town of that name: "Stade Félix Eboué")
+    parent = inner if inner and kind not in ("water",) and head not in _STREET_HEADS and not named_after_someone else None
     return Mention(name, s, e, hint=kind, parent=parent, query=name, open=True)
 
 
