@@ -29,6 +29,13 @@ def test_short_mentions_merge_into_one_entity():
     assert "leader" in ent.titles
 
 
+def test_a_family_name_with_a_particle_opening_a_sentence_is_the_same_person():
+    text = "Envoy Greta van Oosten landed. Van Oosten then left."
+    story = find_entities(text, [span(text, "Greta van Oosten"), span(text, "Van Oosten")])
+    assert list(story.entities) == ["Greta van Oosten"]
+    assert {"van Oosten", "Van Oosten", "Oosten"} <= story.entities["Greta van Oosten"].aliases
+
+
 def test_titles_and_gender_are_noted():
     text = "Foreign Minister Maria Holm visited Madrid. Her deputy, Tomas Lind, flew on to Oslo."
     story = find_entities(text, [span(text, "Maria Holm"), span(text, "Tomas Lind")])

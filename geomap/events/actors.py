@@ -100,6 +100,8 @@ def find_entities(text: str, people: Sequence[tuple[int, int, str]]) -> Story:
                     ent.aliases.add(words[0])
                 if len(words) >= 3:  # "Lucía Ferrer Ortega": "Ferrer Ortega" and "Ferrer"
                     ent.aliases.add(" ".join(words[1:]))
+                    if words[1][:1].islower():  # "Pieter van Aalst" is "Van Aalst" at the start of a sentence
+                        ent.aliases.add(" ".join([words[1][:1].upper() + words[1][1:], *words[2:]]))
             ent.gender = gender_of(words[0]) if len(words) > 1 and words[0].lower() not in _SINO_KOREAN else None
         of_name[name] = ent
         if len(ent.titles) < 12:
