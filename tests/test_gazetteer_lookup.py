@@ -54,6 +54,15 @@ def test_entries_carry_kinds_codes_and_parents(tiny: Gazetteer) -> None:
     assert tiny.get(123) is None
 
 
+def test_answers_are_remembered_and_callers_cannot_change_them(tiny: Gazetteer) -> None:
+    first = tiny.lookup("Sochi")
+    first.clear()  # a caller's list is its own
+    again = tiny.lookup("Sochi")
+    assert again and again == tiny.lookup("sochi") and again[0].name == "Sochi"
+    assert tiny.lookup("Sochi", limit=1) == again[:1]
+    assert tiny.demonym("Belarusian") is tiny.demonym("Belarusian") and tiny.demonym("Martian") is None
+
+
 def test_countries_and_demonyms(tiny: Gazetteer) -> None:
     for name, code in [("Belarus", "BY"), ("North Korea", "KP"), ("Russia", "RU"), ("Ukraine", "UA"),
                        ("United States", "US"), ("United States of America", "US"), ("Russian Federation", "RU")]:

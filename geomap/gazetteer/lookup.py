@@ -31,6 +31,8 @@ __all__ = ["Gazetteer"]
 
 
 _COLUMNS = "e.id, e.name, e.lat, e.lon, e.cc, e.kind, e.population, e.fcode, e.admin1, e.parent_id"
+#: How many answers of lookup() and demonym() are kept (names repeat within and across articles).
+_MEMO_SIZE = 100_000
 
 
 def _candidate(row: Sequence[Any], match: str = "name") -> Candidate:
@@ -59,6 +61,7 @@ class Gazetteer:
         self._sources, self._upstream, self._rebuildable = sources, upstream, rebuildable
         self._connect()
         self._keys: dict[str, bool] = {}
+        self._memo: dict[tuple[str, str, int], Any] = {}  # answers of lookup() and demonym(), by their key
         self._zipf: dict[str, float] | None = None
         self._first: set[str] | None = None
 
@@ -104,6 +107,7 @@ class Gazetteer:
                 build(self.path, self._sources, upstream=self._upstream)
         self._connect()
         self._keys.clear()
+        self._memo.clear()
         self._zipf = self._first = None
 
     @classmethod
@@ -195,6 +199,9 @@ class Gazetteer:
         key = normalize_name(name)
         if not key:
             return []
+        got = self._memo.get(("lookup", key, limit))
+        if got is not None:
+            return list(got)
         keys = [key, *sorted(name_variants(key))]
         marks = ",".join("?" * len(keys))
         rows = self._rows(
@@ -202,7 +209,14 @@ class Gazetteer:
             f"WHERE n.key IN ({marks}) GROUP BY e.id ORDER BY min(n.alias), e.prior, e.id LIMIT ?",
             (*keys, int(limit)),
         )
-        return [_candidate(r, "alias" if r[10] else "name") for r in rows]
+        out = [_candidate(r, "alias" if r[10] else "name") for r in rows]
+        self._remember(("lookup", key, limit), tuple(out))
+        return out
+
+    def _remember(self, k: tuple[str, str, int], v: Any) -> None:
+        if len(self._memo) > _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[k] = v
 
     def fuzzy_lookup(self, name: str, *, limit: int = 10, score_cutoff: float = 88.0) -> list[Candidate]:
         """Like :meth:`lookup`, for misspellings ("Vladivostock"): keys sharing the first three letters,
@@ -253,6 +267,14 @@ class Gazetteer:
         """The country (or region) a demonym names: ``"North Korean"`` -> North Korea,
         ``"European"`` -> Europe; plurals too."""
         key = normalize_name(word)
+        memo = ("demonym", key, 0)
+        if memo in self._memo:
+            return self._memo[memo]
+        got = self._demonym(key)
+        self._remember(memo, got)
+        return got
+
+    def _demonym(self, key: str) -> Candidate | None:
         for k in (key, key[:-1] if key.endswith("s") else None):
             if k:
                 rows = self._rows("SELECT cc FROM demonyms WHERE key = ?", (k,))
