@@ -400,3 +400,39 @@ def test_a_facility_opened_by_a_head_word_of_another_language(gazetteer):
 def test_the_marginal_seas_are_in_the_index(gazetteer):
     for name in ("Celebes Sea", "Sulu Sea", "Gulf of Thailand", "Bass Strait", "Hudson Bay"):
         assert any(c.kind == "water" for c in gazetteer.lookup(name)), name
+
+
+def test_a_place_behind_an_opening_adjective_or_inside_a_hyphenated_adjective(gazetteer):
+    assert names("Neighbouring Malawi closed its border. Landlocked Chad exports cotton.", gazetteer) == ["Malawi", "Chad"]
+    assert names("Troops entered Turkish-occupied Afrin.", gazetteer) == ["Turkish", "Afrin"]
+    assert names("Reading beat Hull on Saturday.", gazetteer)[:1] == ["Reading"]  # a town, not an opening participle
+
+
+def test_a_part_of_a_place_after_its_possessive_says_it_is_a_place(gazetteer):
+    assert names("Floods hit Java's northern coast.", gazetteer) == ["Java"]
+
+
+def test_an_abbreviated_container_after_a_comma(gazetteer):
+    found = resolved("Protesters marched in Washington, D.C. and in Albany, N.Y., on Friday.", gazetteer)
+    assert [(p.name, p.kind) for p in found] == [
+        ("Washington", "city"), ("D.C.", "city"), ("Albany", "city"), ("N.Y.", "admin")]
+    assert names("In Paris, Will said so.", gazetteer) == ["Paris"]
+
+
+def test_a_country_before_the_name_of_a_disease_is_a_place(gazetteer):
+    assert names("The Canada flu season began. The Marburg virus and Lassa fever did not.", gazetteer) == ["Canada"]
+
+
+def test_a_possessive_inside_a_country_s_long_name(gazetteer):
+    got = resolved("Envoys of the People's Republic of China and the Lao People's Democratic Republic met.", gazetteer)
+    assert [(p.name, p.country_code) for p in got] == [
+        ("People's Republic of China", "CN"), ("Lao People's Democratic Republic", "LA")]
+
+
+def test_a_district_of_a_city_is_held_by_the_city_which_stays_a_city(gazetteer):
+    found = find_mentions("Shops reopened in the Mansour district of Baghdad. Quiet returned to the district of Kunar.", gazetteer)
+    assert [(m.name, m.hint, m.parent) for m in found] == [
+        ("Mansour", "admin", "Baghdad"), ("Baghdad", None, None), ("Kunar", "admin", None)]
+    found = find_mentions("Teachers left the Gokwe district, Midlands province, and Tsholotsho is a small town in western "
+                          "Matabeleland North.", gazetteer)
+    assert [(m.name, m.parent) for m in found][:3] == [("Gokwe", "Midlands"), ("Midlands", None), ("Tsholotsho", "Matabeleland North")]

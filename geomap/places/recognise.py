@@ -117,6 +117,14 @@ NAMED_AFTER = frozenset(
     orchestra ballet opera theatre theater center centre""".split()
 )
 
+#: A part of a place after its possessive: "Java's southern coast", "Syria's north", "Mali's capital".
+_PART_OF_PLACE = re.compile(
+    r"['’]s (?:(?:far |deep )?(?:north|south|east|west|central|northern|southern|eastern|western|north-?eastern|"
+    r"north-?western|south-?eastern|south-?western|northeast|northwest|southeast|southwest|remote|rural|"
+    r"mountainous|coastal) )?(?:coast|coastline|shores?|borders?|frontier|north|south|east|west|interior|"
+    r"capital|outskirts|provinces|regions|islands|mountains|highlands|lowlands|countryside|heartland|hinterland)\b"
+)
+
 #: Events named after the place they are held in.
 _HELD_AT = frozenset("olympics games marathon festival summit conference talks".split())
 
@@ -220,6 +228,7 @@ def _join_possessive_names(tokens: list[Token], text: str, index: NameIndex) -> 
             gap = text[t.end : nxt.start]
             if gap in ("'s ", "’s ") and (
                 index.has_key(normalize_name(text[t.start : nxt.end])) or nxt.text.lower() in FEATURE_HEADS
+                or _inside_a_known_name(tokens, text, index, i)
             ):
                 out.append(Token(text[t.start : nxt.end], t.start, nxt.end, nxt.dotted))
                 i += 2
@@ -229,9 +238,20 @@ def _join_possessive_names(tokens: list[Token], text: str, index: NameIndex) -> 
     return out
 
 
+def _inside_a_known_name(tokens: list[Token], text: str, index: NameIndex, i: int) -> bool:
+    """Whether the possessive after ``tokens[i]`` is inside a longer name the index knows: "People's
+    Republic of China", "Democratic People's Republic of Korea"."""
+    for a in range(max(0, i - 2), i + 1):
+        for b in range(i + 2, min(len(tokens), i + 6)):
+            if index.has_key(normalize_name(text[tokens[a].start : tokens[b].end])):
+                return True
+    return False
+
+
 #: Lower-case second halves that leave the first half a place: "London-based", "Saudi-led".
 _PLACE_MODIFIER_SUFFIXES = frozenset(
-    "based led backed owned born bound controlled held run made registered headquartered listed funded area wide".split()
+    """based led backed owned born bound controlled held run made registered headquartered listed funded area wide
+    administered occupied annexed ruled allied brokered sponsored flagged""".split()
 )
 
 
@@ -784,7 +804,13 @@ def _weak_opener(index: NameIndex, tok: Token) -> bool:
         return True
     if index.demonym(tok.text) is not None:
         return False  # "Russian President Vladimir Putin ..."
+    if _ADJECTIVE_END.search(low) and not index.has_key(normalize_name(tok.text)) and not _first_name(index, tok.text):
+        return True  # "Neighbouring Uganda", "Landlocked Ethiopia", "Mountainous Nepal" (not "Reading")
     return _freq(index, low) >= 4.5 and not _strong_place(index.lookup(tok.text, limit=10))
+
+
+#: Endings of the adjectives and participles that open a sentence before a place.
+_ADJECTIVE_END = re.compile(r"[a-z](?:ing|ed|ous)$")
 
 
 class _Spans:
@@ -843,8 +869,8 @@ def _judge(
     if single and low in ("am", "pm") and re.search(r"\d[\d:.]*\s*$", text[max(0, s - 8) : s]):
         return None  # "1:45 AM"
     nxt_word = tokens[run_end].text.lower() if run_end < len(tokens) and k == run_end else ""
-    if nxt_word in _EPONYM_NEXT:
-        return None
+    if nxt_word in _EPONYM_NEXT and not any(c.kind == "country" and c.match == "name" for c in index.lookup(name, limit=5)):
+        return None  # "Marburg virus", "Lassa fever" name diseases; "the United States flu season" is in a country
     prefix = [t.text.lower() for t in tokens[run_start:i]]
     if any(w in CONNECTORS for w in prefix):  # "University of Texas", "sanctions on North Korea"
         prefix = prefix[max(n for n, w in enumerate(prefix) if w in CONNECTORS) + 1 :]
@@ -885,6 +911,7 @@ def _judge(
         or (i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in _CUE_NOUNS)
         or (k == run_end and _DEFINITION.match(text, e, min(len(text), e + 200)) is not None)
         or (k == run_end and _HEAD_AFTER.match(text, e) is not None)  # "the Chernobyl nuclear power plant"
+        or (k == run_end and _PART_OF_PLACE.match(text, e) is not None)  # "Java's southern coast"
         or listed != ""
     )
     if single and low in person_words and not in_place_context:
@@ -892,14 +919,18 @@ def _judge(
     # an item of a list of places: "to Lobos, Carlos Casares and Pehuajó", "Lombok and Sumbawa"
     # (a given name alone is still a person: "in Boston, Mark and Anne met")
     gap = text[last_place:s] if last_place >= 0 else None
+    # (or the container right after a place: "Washington, D.C.")
+    container_after = gap in (", ", ",") and k == run_end and not _CAP_NEXT.match(text, e)
     in_a_list = not (single and _first_name(index, name)) and (
         gap in (" and ", ", and ", " or ", ", or ") or (gap in (", ", ",") and _LIST_GOES_ON.match(text, e) is not None)
+        or container_after
     )
     cands = index.lookup(name, limit=20)  # lookups include the name's variants ("-on-", "-na-")
     if not in_place_context and i >= 1 and (tokens[i - 1].text == "the" or tokens[i - 1].text in DIRECTIONS):
         in_place_context = any(c.kind == "water" for c in cands)  # "the Atlantic", "the eastern Pacific"
     strong = _strong_place([c for c in cands if c.match == "name"])  # GeoNames alternate names are noisy
-    if single and _acronym(toks[0]) and not any(c.kind in ("country", "admin", "region") or c.population >= 1_000_000 for c in cands):
+    if single and _acronym(toks[0]) and not ("." in name and container_after) \
+            and not any(c.kind in ("country", "admin", "region") or c.population >= 1_000_000 for c in cands):
         return None  # "IRA", "ETA": acronyms of organisations, not the towns Ira and Etah
     if lead_in_name and not strong:
         return None  # "Metro Nashville", "Titan Operating": only a well-known place leads another name
@@ -913,7 +944,9 @@ def _judge(
     ):
         return None  # only an alternate name of a small place matched, and nothing says it is a place
     # a common English word ("Center", "May", "Bell") needs a big place or a place context
-    if single and not strong and _freq(index, low) >= _COMMON_ZIPF and (not in_place_context or s < headline):
+    abbreviated_container = container_after and "." in name  # "Washington, D.C.", "Albany, N.Y."
+    if single and not strong and _freq(index, low) >= _COMMON_ZIPF and (not (in_place_context or abbreviated_container)
+                                                                       or s < headline):
         return None  # (a headline's capitals and commas say nothing: "Move Over, Michigan")
     if single and _sentence_initial(text, toks[0]) and low in _COMMON_SENTENCE_STARTERS:
         return None
@@ -944,7 +977,9 @@ def _judge(
         hint = CUE_KINDS[nxt.text.lower()]
         query = f"{name} {nxt.text}"
     elif i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].text.lower() in CUE_KINDS \
-            and tokens[i - 2].text.lower() != "territory" and text[tokens[i - 2].end : s] == " of ":
+            and tokens[i - 2].text.lower() != "territory" and text[tokens[i - 2].end : s] == " of " \
+            and not (i >= 3 and _is_cap(tokens[i - 3]) and text[tokens[i - 3].end : tokens[i - 2].start] == " "):
+        # (but in "the Karrada district of Baghdad" the district is Karrada, and Baghdad holds it)
         # ("the territory of Georgia" is the land of Georgia, whatever Georgia is)
         hint = CUE_KINDS[tokens[i - 2].text.lower()]  # "the port of Odesa", "province of Quebec", "island of Java"
     elif (d := _DEFINITION.match(text, e, min(len(text), e + 200))) is not None and d.group(1) in _REGION_NOUNS \
@@ -970,8 +1005,11 @@ _IN_REGION_OF = re.compile(
 _STATE_OF = re.compile(r"^(?:['’]s)?\s+(?:state|province|region|county|city|town|island|republic|territory)\s+of\s+(?:the\s+)?$", re.I)
 
 _IS_A_IN = re.compile(
-    r"^(?:\s*\([^)]{0,60}\))?,?\s+(?:(?:is|was|lies|sits)\s+)?(?:a|an|the)\s+[\w\s,'-]{0,80}?\b(?:in|of|near)\s+(?:the\s+)?(?:[\w.]+\s+of\s+)?$"
+    r"^(?:\s*\([^)]{0,60}\))?,?\s+(?:(?:is|was|lies|sits)\s+)?(?:a|an|the)\s+[\w\s,'-]{0,80}?\b(?:in|of|near)\s+(?:the\s+)?"
+    r"(?:(?:far\s+)?(?:north|south|east|west|central|northern|southern|eastern|western|north-?eastern|north-?western|"
+    r"south-?eastern|south-?western|northeast|northwest|southeast|southwest)\s+)?(?:[\w.]+\s+of\s+)?$"
 )
+
 
 
 #: What may stand between a facility and the place it is in: "Ibar bridge in Mitrovica",
@@ -1007,6 +1045,10 @@ def _link_parents(text: str, mentions: list[Mention]) -> list[Mention]:
 
 #: What follows a name that a list goes on after: ", Jimaní", " and Jimaní", ", and the Jimaní".
 _LIST_GOES_ON = re.compile(r"(?:,\s*|,?\s+(?:and|or)\s+)(?:the\s+)?[A-Z]")
+
+
+#: A capitalised word next, after a space or a comma.
+_CAP_NEXT = re.compile(r",?\s+[A-Z]")
 
 
 def _last_place_end(mentions: list[Mention]) -> int:
@@ -1063,6 +1105,8 @@ def _link_named_parents(text: str, mentions: list[Mention]) -> list[Mention]:
             out[a + 1] = replace(y, parent=x.name)
         elif len(between) < 120 and "." not in between and _IS_A_IN.match(between):
             out[a] = replace(x, parent=y.name)  # "Warren is a city in Trumbull County"
+        elif _HEAD_THEN_HOLDER.match(between) and y.hint != "demonym":
+            out[a] = replace(x, parent=y.name)  # "the Karrada district of Baghdad"
     for a in range(len(out) - 2, -1, -1):  # "Foua and Kfraya in Idlib": both are in Idlib
         x, y = out[a], out[a + 1]
         if x.open and x.parent is None and y.parent is not None and text[x.end : y.start] in (" and ", ", ", " or "):
@@ -1098,6 +1142,12 @@ FEATURE_HEADS: dict[str, str] = {
 #: "Chernobyl nuclear power plant".
 _HEAD_AFTER = re.compile(
     r" (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS_WORDS)) + r") ){0,3}(?:" + "|".join(sorted(FEATURE_HEADS)) + r")\b"
+)
+#: A name, its head word, and the place that holds it: "the Karrada district of Baghdad",
+#: "the Wedza district, Mashonaland East province", "Kakuma refugee camp in Turkana".
+_HEAD_THEN_HOLDER = re.compile(
+    r"^ (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS_WORDS)) + r") ){0,2}(?:district|province|region|county|camp|village|"
+    r"town|township|municipality|commune|suburb|neighbou?rhood|valley|island|area)(?: of (?:the )?|, | in (?:the )?)$"
 )
 #: Heads in other languages that open the name of a facility, which is often a person's name:
 #: "Stade Félix Houphouët-Boigny", "Estadio Azteca", "Aeropuerto Jorge Chávez", "Palais Garnier".
