@@ -117,11 +117,13 @@ NAMED_AFTER = frozenset(
     orchestra ballet opera theatre theater center centre""".split()
 )
 
+#: The compass words that stand before a place or a part of it: "northern", "north-eastern", "central".
+_COMPASS_RX = r"(?:north|south|east|west|central|northern|southern|eastern|western|north-?eastern|north-?western|" \
+    r"south-?eastern|south-?western|northeast|northwest|southeast|southwest)"
 #: A part of a place after its possessive: "Java's southern coast", "Syria's north", "Mali's capital".
 _PART_OF_PLACE = re.compile(
-    r"['’]s (?:(?:far |deep )?(?:north|south|east|west|central|northern|southern|eastern|western|north-?eastern|"
-    r"north-?western|south-?eastern|south-?western|northeast|northwest|southeast|southwest|remote|rural|"
-    r"mountainous|coastal) )?(?:coast|coastline|shores?|borders?|frontier|north|south|east|west|interior|"
+    r"['’]s (?:(?:far |deep )?(?:" + _COMPASS_RX + r"|remote|rural|mountainous|coastal) )?"
+    r"(?:coast|coastline|shores?|borders?|frontier|north|south|east|west|interior|"
     r"capital|outskirts|provinces|regions|islands|mountains|highlands|lowlands|countryside|heartland|hinterland)\b"
 )
 
@@ -869,7 +871,7 @@ def _judge(
     if single and low in ("am", "pm") and re.search(r"\d[\d:.]*\s*$", text[max(0, s - 8) : s]):
         return None  # "1:45 AM"
     nxt_word = tokens[run_end].text.lower() if run_end < len(tokens) and k == run_end else ""
-    if nxt_word in _EPONYM_NEXT and not any(c.kind == "country" and c.match == "name" for c in index.lookup(name, limit=5)):
+    if nxt_word in _EPONYM_NEXT and not any(c.kind == "country" and c.match == "name" for c in index.lookup(name, limit=20)):
         return None  # "Marburg virus", "Lassa fever" name diseases; "the United States flu season" is in a country
     prefix = [t.text.lower() for t in tokens[run_start:i]]
     if any(w in CONNECTORS for w in prefix):  # "University of Texas", "sanctions on North Korea"
@@ -921,6 +923,7 @@ def _judge(
     gap = text[last_place:s] if last_place >= 0 else None
     # (or the container right after a place: "Washington, D.C.")
     container_after = gap in (", ", ",") and k == run_end and not _CAP_NEXT.match(text, e)
+    abbreviated_container = container_after and "." in name  # "Washington, D.C.", "Albany, N.Y."
     in_a_list = not (single and _first_name(index, name)) and (
         gap in (" and ", ", and ", " or ", ", or ") or (gap in (", ", ",") and _LIST_GOES_ON.match(text, e) is not None)
         or container_after
@@ -929,7 +932,7 @@ def _judge(
     if not in_place_context and i >= 1 and (tokens[i - 1].text == "the" or tokens[i - 1].text in DIRECTIONS):
         in_place_context = any(c.kind == "water" for c in cands)  # "the Atlantic", "the eastern Pacific"
     strong = _strong_place([c for c in cands if c.match == "name"])  # GeoNames alternate names are noisy
-    if single and _acronym(toks[0]) and not ("." in name and container_after) \
+    if single and _acronym(toks[0]) and not abbreviated_container \
             and not any(c.kind in ("country", "admin", "region") or c.population >= 1_000_000 for c in cands):
         return None  # "IRA", "ETA": acronyms of organisations, not the towns Ira and Etah
     if lead_in_name and not strong:
@@ -944,7 +947,6 @@ def _judge(
     ):
         return None  # only an alternate name of a small place matched, and nothing says it is a place
     # a common English word ("Center", "May", "Bell") needs a big place or a place context
-    abbreviated_container = container_after and "." in name  # "Washington, D.C.", "Albany, N.Y."
     if single and not strong and _freq(index, low) >= _COMMON_ZIPF and (not (in_place_context or abbreviated_container)
                                                                        or s < headline):
         return None  # (a headline's capitals and commas say nothing: "Move Over, Michigan")
@@ -996,8 +998,7 @@ _COMMON_SENTENCE_STARTERS = frozenset(
 
 #: "Tripoli, in northern Lebanon", "Gao in the north of Mali", "Homs, in central Syria".
 _IN_REGION_OF = re.compile(
-    r"^,?\s*(?:in|near|outside)\s+(?:the\s+)?(?:(?:far\s+)?(?:north|south|east|west|central|northern|southern|eastern|"
-    r"western|north-?eastern|north-?western|south-?eastern|south-?western|northeast|northwest|southeast|southwest)\s+"
+    r"^,?\s*(?:in|near|outside)\s+(?:the\s+)?(?:(?:far\s+)?" + _COMPASS_RX + r"\s+"
     r"(?:of\s+(?:the\s+)?)?|(?:north|south|east|west|centre|center|heart)\s+of\s+(?:the\s+)?)?$",
     re.I,
 )
@@ -1006,10 +1007,8 @@ _STATE_OF = re.compile(r"^(?:['’]s)?\s+(?:state|province|region|county|city|to
 
 _IS_A_IN = re.compile(
     r"^(?:\s*\([^)]{0,60}\))?,?\s+(?:(?:is|was|lies|sits)\s+)?(?:a|an|the)\s+[\w\s,'-]{0,80}?\b(?:in|of|near)\s+(?:the\s+)?"
-    r"(?:(?:far\s+)?(?:north|south|east|west|central|northern|southern|eastern|western|north-?eastern|north-?western|"
-    r"south-?eastern|south-?western|northeast|northwest|southeast|southwest)\s+)?(?:[\w.]+\s+of\s+)?$"
+    r"(?:(?:far\s+)?" + _COMPASS_RX + r"\s+)?(?:[\w.]+\s+of\s+)?$"
 )
-
 
 
 #: What may stand between a facility and the place it is in: "Ibar bridge in Mitrovica",
@@ -1120,8 +1119,10 @@ def _link_named_parents(text: str, mentions: list[Mention]) -> list[Mention]:
 # an apposition ("X, a town in Y") or a preposition of place or motion before a rare name.
 
 #: Lower-case words between a name and its head: "Zaatari refugee camp", "Changi naval base".
-_HEAD_MODIFIERS_WORDS = """refugee displacement displaced migrant transit detention air naval military army navy nuclear
-    power training border industrial oil chemical steel coal cement container ferry fishing""".split()
+_HEAD_MODIFIERS = frozenset(
+    """refugee displacement displaced migrant transit detention air naval military army navy nuclear power
+    training border industrial oil chemical steel coal cement container ferry fishing""".split()
+)
 #: Words that end (or, before "of", begin) the name of a place, and the kind they make it.
 FEATURE_HEADS: dict[str, str] = {
     **dict.fromkeys(
@@ -1141,12 +1142,12 @@ FEATURE_HEADS: dict[str, str] = {
 #: A lower-case head word after a name, behind at most three modifiers: "Zaatari refugee camp",
 #: "Chernobyl nuclear power plant".
 _HEAD_AFTER = re.compile(
-    r" (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS_WORDS)) + r") ){0,3}(?:" + "|".join(sorted(FEATURE_HEADS)) + r")\b"
+    r" (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS)) + r") ){0,3}(?:" + "|".join(sorted(FEATURE_HEADS)) + r")\b"
 )
 #: A name, its head word, and the place that holds it: "the Karrada district of Baghdad",
 #: "the Wedza district, Mashonaland East province", "Kakuma refugee camp in Turkana".
 _HEAD_THEN_HOLDER = re.compile(
-    r"^ (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS_WORDS)) + r") ){0,2}(?:district|province|region|county|camp|village|"
+    r"^ (?:(?:" + "|".join(sorted(_HEAD_MODIFIERS)) + r") ){0,2}(?:district|province|region|county|camp|village|"
     r"town|township|municipality|commune|suburb|neighbou?rhood|valley|island|area)(?: of (?:the )?|, | in (?:the )?)$"
 )
 #: Heads in other languages that open the name of a facility, which is often a person's name:
@@ -1162,8 +1163,6 @@ _BARE_HEADS = frozenset({"lake", "mount", *_FOREIGN_HEADS})
 _STREET_HEADS = frozenset("street avenue road boulevard highway motorway lane drive square plaza bridge".split())
 #: Heads that open a name before "of": "Gulf of Guinea", "Port of Newcastle", "Isle of Skye".
 _OF_HEADS = frozenset("gulf bay port isle island islands strait straits sea lake cape valley canal".split())
-#: Lower-case words between a name and its head: "Zaatari refugee camp", "Changi naval base".
-_HEAD_MODIFIERS = frozenset(_HEAD_MODIFIERS_WORDS)
 #: Nouns before "of X" that make X a place: "the village of Annaya", "the district of Kunar".
 _CUE_NOUNS = frozenset(
     """village villages town towns city cities hamlet settlement suburb neighbourhood neighborhood district province
